@@ -1,0 +1,1 @@
+"""Experiment configurations shipped with the package (TOML files)."""

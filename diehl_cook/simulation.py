@@ -1,0 +1,169 @@
+"""Run a whole phase (training, labelling or testing) in chunks, with checkpoints.
+
+A phase shows a list of images once.  It is split into chunks of ``chunk_slots`` slots; after
+each chunk the learned state (weights, theta), the protocol's controller state and the chunk's
+slot records are written atomically to the checkpoint folder, so an interrupted phase resumes
+from its last finished chunk.  Every chunk has its own seed (:func:`protocol.chunk_seed`), so
+the resumed phase is identical to an uninterrupted one.
+
+Engines (:class:`~diehl_cook.runtime_engine.RuntimeEngine`,
+:class:`~diehl_cook.standalone_engine.StandaloneEngine`) run the chunks.
+"""
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .atomic import atomic_save_npz, atomic_write_text
+from .protocol import ChunkRecords, ControllerState, PhaseRecords, accepted_slots, chunk_seed
+
+__all__ = ["run_phase", "PHASE_KINDS"]
+
+#: Network phase used by each protocol phase.
+PHASE_KINDS = {"train": "train", "label": "frozen", "test": "frozen"}
+
+
+def _load_checkpoint(folder):
+    state_file = folder / "progress.json"
+    if not state_file.is_file():
+        return None
+    progress = json.loads(state_file.read_text())
+    with np.load(folder / "learned_state.npz") as saved:
+        learned_state = {name: saved[name] for name in saved.files}
+    chunks = []
+    for index in range(progress["chunks_done"]):
+        with np.load(folder / f"chunk_{index:06d}.npz") as saved:
+            chunks.append(ChunkRecords(**{name: saved[name] for name in saved.files}))
+    return progress, learned_state, chunks
+
+
+def _save_checkpoint(folder, chunk_index, chunk, controller, learned_state, images_done):
+    atomic_save_npz(folder / f"chunk_{chunk_index:06d}.npz", **chunk.arrays())
+    atomic_save_npz(folder / "learned_state.npz", **learned_state)
+    progress = {
+        "chunks_done": chunk_index + 1,
+        "controller": controller.to_dict(),
+        "images_done": images_done,
+    }
+    atomic_write_text(folder / "progress.json", json.dumps(progress, indent=1))
+
+
+def run_phase(
+    engine,
+    phase,
+    images,
+    *,
+    learned_state,
+    seed,
+    chunk_slots,
+    checkpoint_dir=None,
+    progress=True,
+    max_chunks=None,
+):
+    """Show every image of a phase, chunk by chunk.
+
+    Parameters
+    ----------
+    engine : RuntimeEngine or StandaloneEngine
+    phase : {"train", "label", "test"}
+        ``train`` learns (STDP, theta adaptation, normalisation); ``label`` and ``test``
+        run the frozen network.
+    images : numpy.ndarray
+        Pixels 0-255, shape (n_images, n_input) (flattened images).
+    learned_state : dict or None
+        Starting weights and theta (SI floats); None: the variant's initial values.
+    seed : int
+        The run's seed; each chunk uses ``chunk_seed(seed, phase, chunk_index)``.
+    chunk_slots : int
+        Slots per chunk (retries use slots too, so a chunk shows fewer images).
+    checkpoint_dir : pathlib.Path, optional
+        Where chunk records and the state after each chunk go; an existing checkpoint there
+        is resumed.  None: no checkpoints.
+    progress : bool, optional
+        Show a progress bar with images/s and ETA.  Default: True.
+    max_chunks : int, optional
+        Stop after this many chunks in this call (for tests of resuming); None: run to the end.
+
+    Returns
+    -------
+    records : diehl_cook.protocol.PhaseRecords or None
+        The accepted presentations, in image order; None if stopped early by ``max_chunks``.
+    learned_state : dict
+        Weights and theta after the phase.
+    timings : dict
+        ``wall_time_s``, ``n_chunks`` and ``n_slots``.
+    """
+    from tqdm.auto import tqdm
+
+    images = np.asarray(images)
+    n_images = len(images)
+    kind = PHASE_KINDS[phase]
+    settings = engine.settings
+    controller = ControllerState.initial(settings)
+    chunks = []
+    chunk_index = 0
+    images_done = 0
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        restored = _load_checkpoint(folder)
+        if restored is not None:
+            saved_progress, learned_state, chunks = restored
+            controller = ControllerState(**saved_progress["controller"])
+            chunk_index = saved_progress["chunks_done"]
+            images_done = saved_progress["images_done"]
+    bar = tqdm(
+        total=n_images,
+        initial=images_done,
+        desc=phase,
+        unit="img",
+        disable=not progress,
+        smoothing=0.1,
+    )
+    start = time.perf_counter()
+    chunks_this_call = 0
+    while images_done < n_images:
+        if max_chunks is not None and chunks_this_call >= max_chunks:
+            bar.close()
+            return None, learned_state, {"wall_time_s": time.perf_counter() - start}
+        window_start = max(controller.position, 0)
+        window = images[window_start : window_start + chunk_slots + 1]
+        relative = ControllerState(
+            controller.position - window_start,
+            controller.intensity,
+            controller.retries,
+            controller.pending_spikes,
+        )
+        chunk, relative, learned_state = engine.run_chunk(
+            kind,
+            window,
+            relative,
+            learned_state,
+            chunk_seed(seed, phase, chunk_index),
+            chunk_slots,
+        )
+        chunk.position = chunk.position + window_start
+        controller = ControllerState(
+            relative.position + window_start,
+            relative.intensity,
+            relative.retries,
+            relative.pending_spikes,
+        )
+        chunks.append(chunk)
+        newly_accepted = int(accepted_slots(chunk, settings, n_images).sum())
+        bar.update(newly_accepted)
+        images_done += newly_accepted
+        if folder is not None:
+            _save_checkpoint(folder, chunk_index, chunk, controller, learned_state, images_done)
+        chunk_index += 1
+        chunks_this_call += 1
+    bar.close()
+    records = PhaseRecords.from_chunks(chunks, settings, n_images)
+    timings = {
+        "wall_time_s": time.perf_counter() - start,
+        "n_chunks": chunk_index,
+        "n_slots": records.n_slots,
+    }
+    return records, learned_state, timings

@@ -1,0 +1,399 @@
+"""Standalone engine: the whole protocol inside one compiled Brian2 ``cpp_standalone`` program.
+
+The network is the one :func:`diehl_cook.builder.build_network` assembles for the runtime
+engine; this module adds the protocol as Brian2 objects, so that no Python runs between
+images:
+
+* ``controller``: a one-neuron group holding ``position`` (image within the chunk's window),
+  ``intensity``, ``retries`` and ``pending_spikes``; at every slot start it applies the same
+  rule as :func:`diehl_cook.protocol.decide`;
+* ``exc_spike_counter``: synapses from every excitatory neuron to the controller that add the
+  last slot's ``presentation_count`` to ``pending_spikes``;
+* ``stimulus_feed``: synapses from the controller to every input neuron that set the input
+  rate from a ``TimedArray`` with one row per image (``pixel / 8`` Hz) times the intensity;
+* monitors that record, at every slot start, the spike counts of the slot that just ended.
+
+A binary is compiled once per variant, phase, network shape and chunk length, in a folder
+named by a hash of the equation files, parameter file and settings; weights, theta, stimuli,
+the controller state and the random seed of every chunk go in through
+``device.run(run_args=...)`` without recompiling.
+"""
+
+import hashlib
+import json
+import os
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from .builder import SlotTiming, build_network
+from .protocol import ChunkRecords, ControllerState
+
+__all__ = ["StandaloneEngine", "default_build_root"]
+
+#: ``run_regularly``/monitor order at slot start (the builder's slot operations are at 0+).
+_ORDER_RECORD = -20
+_ORDER_COUNT = -10
+_ORDER_DECIDE = -5
+_ORDER_FEED = -1
+
+
+def default_build_root():
+    """Folder that holds compiled standalone projects.
+
+    ``$DIEHL_COOK_BUILD_DIR`` if set, else ``~/.cache/diehl_cook/standalone``.
+    """
+    configured = os.environ.get("DIEHL_COOK_BUILD_DIR")
+    if configured:
+        return Path(configured)
+    return Path.home() / ".cache" / "diehl_cook" / "standalone"
+
+
+def build_key(variant, phase, n_input, n_exc, n_slots, timing, settings, model_seed):
+    """Hash of everything that changes the generated code or its compiled-in constants.
+
+    Parameters
+    ----------
+    variant : diehl_cook.components.Variant
+    phase : {"train", "frozen"}
+    n_input, n_exc, n_slots : int
+    timing : SlotTiming
+    settings : diehl_cook.protocol.ProtocolSettings
+    model_seed : int
+        Seed of the delays (compiled in as static arrays).
+
+    Returns
+    -------
+    str
+        16 hex digits.
+    """
+    import brian2
+
+    digest = hashlib.sha256()
+    files = [variant.path, variant.parameters_path]
+    for group_roles in variant.roles.values():
+        files.extend(path for path in group_roles[phase].values() if path is not None)
+    for path in files:
+        digest.update(str(Path(path).name).encode())
+        digest.update(Path(path).read_bytes())
+    description = {
+        "phase": phase,
+        "n_input": n_input,
+        "n_exc": n_exc,
+        "n_slots": n_slots,
+        "timing": [timing.dt, timing.presentation, timing.rest],
+        "settings": repr(settings),
+        "model_seed": model_seed,
+        "brian2": brian2.__version__,
+        "roles": {
+            group: {role: str(path) for role, path in roles[phase].items()}
+            for group, roles in variant.roles.items()
+        },
+    }
+    digest.update(json.dumps(description, sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+class _CompiledProject:
+    """A built standalone project and the Brian2 objects that address its variables."""
+
+    def __init__(self, key, directory, built, extras, compile_seconds, recompiled):
+        self.key = key
+        self.directory = directory
+        self.built = built
+        self.extras = extras
+        self.compile_seconds = compile_seconds
+        self.recompiled = recompiled
+
+
+class StandaloneEngine:
+    """Run chunks of slots inside one compiled ``cpp_standalone`` program.
+
+    Parameters
+    ----------
+    variant : diehl_cook.components.Variant
+    n_input, n_exc : int
+        Network size.
+    settings : diehl_cook.protocol.ProtocolSettings
+    timing : SlotTiming, optional
+    model_seed : int, optional
+        Seed of initial weights and delays.
+    build_root : pathlib.Path, optional
+        Where compiled projects are cached.  Default: :func:`default_build_root`.
+    make_jobs : int, optional
+        Parallel compilation jobs.  Default: 2.
+
+    Attributes
+    ----------
+    compile_seconds : dict
+        Build time of each project used, by key (0 when the cache was hit).
+    """
+
+    name = "standalone"
+
+    def __init__(
+        self,
+        variant,
+        *,
+        n_input,
+        n_exc,
+        settings,
+        timing=None,
+        model_seed=0,
+        build_root=None,
+        make_jobs=2,
+    ):
+        self.variant = variant
+        self.n_input = n_input
+        self.n_exc = n_exc
+        self.settings = settings
+        self.timing = timing or SlotTiming()
+        self.model_seed = model_seed
+        self.build_root = Path(build_root) if build_root else default_build_root()
+        self.make_jobs = make_jobs
+        self.compile_seconds = {}
+        self._project = None
+
+    # -- building ---------------------------------------------------------------------------
+    def _add_protocol(self, built, n_slots):
+        import brian2
+        from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, second
+
+        settings = self.settings
+        slot = self.timing.slot_duration * second
+        controller = NeuronGroup(
+            1,
+            """
+            position : integer
+            intensity : 1
+            retries : integer
+            pending_spikes : integer
+            n_window_images : integer (constant)
+            rng_seed : integer (constant)
+            """,
+            namespace={
+                "min_spikes": settings.min_spikes,
+                "max_retries": settings.max_retries,
+                "intensity_start": settings.intensity_start,
+                "intensity_step": settings.intensity_step,
+            },
+            name="controller",
+        )
+        decide = controller.run_regularly(
+            """
+            accepted = int(pending_spikes >= min_spikes or retries >= max_retries)
+            position = position + accepted
+            intensity = accepted * intensity_start + (1 - accepted) * (intensity + intensity_step)
+            retries = (1 - accepted) * (retries + 1)
+            pending_spikes = 0
+            """,
+            dt=slot,
+            when="start",
+            order=_ORDER_DECIDE,
+            name="controller_decide",
+        )
+        counter = Synapses(built["exc"], controller, name="exc_spike_counter")
+        counter.connect(i=np.arange(self.n_exc), j=np.zeros(self.n_exc, dtype=int))
+        count = counter.run_regularly(
+            "pending_spikes_post += presentation_count_pre",
+            dt=slot,
+            when="start",
+            order=_ORDER_COUNT,
+            name="exc_spike_count",
+        )
+        stimulus = TimedArray(
+            np.zeros((n_slots + 1, self.n_input)) * Hz, dt=1 * second, name="stimulus"
+        )
+        feed = Synapses(
+            controller,
+            built["input"],
+            namespace={"stimulus": stimulus},
+            name="stimulus_feed",
+        )
+        feed.connect(i=np.zeros(self.n_input, dtype=int), j=np.arange(self.n_input))
+        feed_rates = feed.run_regularly(
+            "rate_post = stimulus(position_pre * second, j) * intensity_pre"
+            " * int(position_pre < n_window_images_pre)",
+            dt=slot,
+            when="start",
+            order=_ORDER_FEED,
+            name="stimulus_feed_rates",
+        )
+        record = {"dt": slot, "when": "start", "order": _ORDER_RECORD}
+        exc_monitor = StateMonitor(
+            built["exc"], "presentation_count", record=True, name="exc_counts", **record
+        )
+        input_monitor = StateMonitor(
+            built["input"], "presentation_count", record=True, name="input_counts", **record
+        )
+        controller_monitor = StateMonitor(
+            controller, ["position", "intensity", "retries"], record=0, name="slots", **record
+        )
+        built.network.add(
+            controller,
+            decide,
+            counter,
+            count,
+            feed,
+            feed_rates,
+            exc_monitor,
+            input_monitor,
+            controller_monitor,
+        )
+        del brian2
+        return {
+            "controller": controller,
+            "stimulus": stimulus,
+            "exc_monitor": exc_monitor,
+            "input_monitor": input_monitor,
+            "controller_monitor": controller_monitor,
+        }
+
+    def _project_for(self, phase, n_slots):
+        key = build_key(
+            self.variant,
+            phase,
+            self.n_input,
+            self.n_exc,
+            n_slots,
+            self.timing,
+            self.settings,
+            self.model_seed,
+        )
+        if self._project is not None and self._project.key == key:
+            return self._project
+        import time
+
+        import brian2
+        from brian2 import device, prefs, second, set_device
+
+        directory = self.build_root / f"{self.variant.name}-{phase}-{key}"
+        binary = directory / "main"
+        binary_mtime = binary.stat().st_mtime_ns if binary.exists() else None
+        brian2.device.reinit()
+        brian2.device.activate()
+        set_device("cpp_standalone", directory=str(directory), build_on_run=False)
+        prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{self.make_jobs}"]
+        brian2.defaultclock.dt = self.timing.dt * second
+        built = build_network(
+            self.variant,
+            phase,
+            n_input=self.n_input,
+            n_exc=self.n_exc,
+            timing=self.timing,
+            model_seed=self.model_seed,
+            normalisation_target=self.settings.normalisation_target,
+        )
+        extras = self._add_protocol(built, n_slots)
+        device.apply_run_args()
+        seed_array = device.get_array_name(extras["controller"].variables["rng_seed"])
+        device.insert_code(
+            "main",
+            "for (int _i = 0; _i < 1; _i++) "
+            f"brian::_random_generators[_i].seed((unsigned long) brian::{seed_array}[0] + _i);",
+        )
+        built.network.run(n_slots * self.timing.slot_duration * second, namespace={})
+        start = time.perf_counter()
+        from filelock import FileLock
+
+        directory.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(directory) + ".lock"):
+            device.build(directory=str(directory), compile=True, run=False, with_output=False)
+        elapsed = time.perf_counter() - start
+        recompiled = binary_mtime is None or binary.stat().st_mtime_ns != binary_mtime
+        self.compile_seconds[key] = elapsed if recompiled else 0.0
+        self._project = _CompiledProject(key, directory, built, extras, elapsed, recompiled)
+        return self._project
+
+    # -- running ----------------------------------------------------------------------------
+    def run_chunk(self, phase, images, controller, learned_state, seed, n_slots):
+        """Run ``n_slots`` slots in the compiled program.
+
+        Parameters and returns are those of
+        :meth:`diehl_cook.runtime_engine.RuntimeEngine.run_chunk`.
+        """
+        from brian2 import Hz, device, volt
+
+        project = self._project_for(phase, n_slots)
+        built, extras = project.built, project.extras
+        controller_group = extras["controller"]
+        n_window = len(images)
+        stimulus_values = np.zeros((n_slots + 1, self.n_input))
+        stimulus_values[:n_window] = np.asarray(images, dtype=float) / 8.0
+        run_args = {
+            extras["stimulus"]: stimulus_values * Hz,
+            controller_group.position: controller.position,
+            controller_group.intensity: controller.intensity,
+            controller_group.retries: controller.retries,
+            controller_group.pending_spikes: controller.pending_spikes,
+            controller_group.n_window_images: n_window,
+            controller_group.rng_seed: int(seed),
+        }
+        state = dict(learned_state or {})
+        if "input_to_exc.w" not in state:
+            state["input_to_exc.w"] = self._initial_weights()
+        for name, value in state.items():
+            owner, _, variable = name.partition(".")
+            view = getattr(built[owner], variable)
+            value = np.asarray(value, dtype=float)
+            if owner in built.indices:
+                value = built.synapse_values(owner, value)
+            run_args[view] = value * (volt if view.dim == volt.dim else 1)
+        results_name = f"results-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        device.run(
+            directory=str(project.directory),
+            results_directory=results_name,
+            with_output=False,
+            run_args=run_args,
+        )
+        try:
+            records, final_controller = self._read_records(extras, built)
+            new_state = built.read_state(self.variant.saved_state)
+        finally:
+            import shutil
+
+            shutil.rmtree(project.directory / results_name, ignore_errors=True)
+        return records, final_controller, new_state
+
+    def _initial_weights(self):
+        from .builder import initial_input_weights
+        from .parameters import load_parameters
+
+        connectivity = load_parameters(self.variant.parameters_path)["input_to_exc"].connectivity
+        return initial_input_weights(
+            self.n_input,
+            self.n_exc,
+            float(connectivity.get("weight_scale", 0.3)),
+            float(connectivity.get("weight_offset", 0.01)),
+            np.random.default_rng([int(self.model_seed), 0]),
+        )
+
+    def _read_records(self, extras, built):
+        controller_monitor = extras["controller_monitor"]
+        positions = np.asarray(controller_monitor.position[0], dtype=np.int64)
+        intensities = np.asarray(controller_monitor.intensity[0], dtype=float)
+        retries = np.asarray(controller_monitor.retries[0], dtype=np.int64)
+        exc_counts = np.asarray(extras["exc_monitor"].presentation_count).T
+        input_counts = np.asarray(extras["input_monitor"].presentation_count).T
+        controller_group = extras["controller"]
+        final_controller = ControllerState(
+            int(controller_group.position[0]),
+            float(controller_group.intensity[0]),
+            int(controller_group.retries[0]),
+            int(np.asarray(built["exc"].presentation_count[:]).sum()),
+        )
+        # record k (at the start of slot k) holds slot k-1; the last slot is read from the
+        # final state of the groups
+        records = ChunkRecords(
+            position=np.append(positions[1:], final_controller.position),
+            intensity=np.append(intensities[1:], final_controller.intensity),
+            retries=np.append(retries[1:], final_controller.retries),
+            exc_counts=np.vstack(
+                [exc_counts[1:], np.asarray(built["exc"].presentation_count[:])]
+            ).astype(np.uint16),
+            input_counts=np.vstack(
+                [input_counts[1:], np.asarray(built["input"].presentation_count[:])]
+            ).astype(np.uint16),
+        )
+        return records, final_controller

@@ -1,0 +1,21 @@
+# Nearest-spike minimal triplet STDP (Pfister & Gerstner 2006) with traces set to 1 at each spike, as used by Diehl & Cook's code.
+# implements: Diehl & Cook (2015) code: pre spike w -= nu_pre*post1; post spike w += nu_post*pre*post2 (post2 before its update); w clipped to [0, w_max].
+# provides: t_last_arrival, post_trace_1_post, post_trace_2_post
+# requires: w
+# The presynaptic trace is kept per synapse, so that it follows each synapse's own delay:
+# a trace set to 1 at the last arrival equals exp(-(t - t_last_arrival)/tau_pre). The two
+# postsynaptic traces live on the postsynaptic neuron (no delay on that side); on_post runs
+# before the neuron's reset, so it reads post_trace_2 from before the spike.
+[model]
+t_last_arrival : second
+[on_pre]
+w = clip(w - nu_pre * post_trace_1_post, 0, w_max)
+t_last_arrival = t
+[on_post]
+w = clip(w + nu_post * exp(-(t - t_last_arrival) / tau_pre) * post_trace_2_post, 0, w_max)
+[post.model]
+dpost_trace_1/dt = -post_trace_1 / tau_post_1 : 1
+dpost_trace_2/dt = -post_trace_2 / tau_post_2 : 1
+[post.reset]
+post_trace_1 = 1
+post_trace_2 = 1
