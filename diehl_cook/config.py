@@ -1,0 +1,243 @@
+"""Experiment configuration: TOML files, ``--set`` overrides and validation.
+
+An experiment config has the tables ``[model]``, ``[data]``, ``[protocol]``,
+``[simulation]`` and ``[output]``; :data:`DEFAULTS` lists every key with its default.  Unknown
+keys, wrong types and bad values are errors that name the file and the key.  The resolved
+config (defaults filled in, overrides applied) is written into every run folder.
+"""
+
+import copy
+import importlib.resources
+import tomllib
+from pathlib import Path
+
+from .errors import ConfigError
+
+__all__ = ["DEFAULTS", "load_config", "parse_override", "dump_config", "shipped_config_names"]
+
+#: Every configuration key with its default value.
+DEFAULTS = {
+    "model": {
+        # shipped variant name or path of a .variant.toml file
+        "variant": "diehl_cook_2015",
+        # excitatory (and inhibitory) neurons
+        "n_exc": 100,
+        # "<group>.<role>" = "file.eq": replace single components
+        "components": {},
+    },
+    "data": {
+        # mnist, fashion_mnist or cifar10
+        "dataset": "mnist",
+        # folder with <dataset>/ subfolders; "" = $DIEHL_COOK_DATA or ~/.cache/diehl_cook/data
+        "data_dir": "",
+        # folder holding the dataset's files directly (overrides data_dir), e.g. CIFAR-10's
+        "folder": "",
+        # "auto", "local" or "tfds"
+        "source": "auto",
+        # training images per epoch (first n of the training split); 0 = all
+        "n_train": 1000,
+        # training images shown with learning off to label the neurons; 0 = all
+        "n_label": 1000,
+        # test images; 0 = all
+        "n_test": 10000,
+    },
+    "protocol": {
+        "dt": "0.5 ms",
+        "presentation": "350 ms",
+        "rest": "150 ms",
+        "min_spikes": 5,
+        "intensity_start": 2.0,
+        "intensity_step": 1.0,
+        "max_retries": 20,
+        # sum of each excitatory neuron's input weights before every training slot
+        "normalisation_target": 78.0,
+    },
+    "simulation": {
+        # "runtime" (Python loop around Brian2 runs) or "standalone" (one compiled program)
+        "engine": "standalone",
+        # Brian2 code generation target of the runtime engine: "cython" or "numpy"
+        "codegen_target": "cython",
+        # slots (presentations, retries included) per chunk; a checkpoint after each
+        "chunk_slots": 1000,
+        "seed": 0,
+        "epochs": 1,
+        # show progress bars
+        "progress": True,
+    },
+    "output": {
+        # folder that holds run folders (relative paths: to the current directory)
+        "runs_dir": "runs",
+        # run folder name; "" = <config name>-<date>-<time>
+        "name": "",
+    },
+}
+
+_ENGINES = ("runtime", "standalone")
+_SOURCES = ("auto", "local", "tfds")
+
+
+def shipped_config_names():
+    """Names of the experiment configs shipped with the package."""
+    folder = Path(str(importlib.resources.files("diehl_cook.configs")))
+    return sorted(path.stem for path in folder.glob("*.toml"))
+
+
+def _resolve_config_path(name_or_path):
+    candidate = Path(name_or_path).expanduser()
+    if candidate.is_file():
+        return candidate.resolve()
+    if candidate.suffix == ".toml":
+        raise ConfigError(f"{candidate}: config file not found")
+    shipped = Path(str(importlib.resources.files("diehl_cook.configs"))) / f"{name_or_path}.toml"
+    if shipped.is_file():
+        return shipped
+    raise ConfigError(
+        f"unknown config {name_or_path!r}: not a file, and not a shipped config "
+        f"({', '.join(shipped_config_names())})"
+    )
+
+
+def parse_override(text):
+    """Split a ``--set`` argument ``"table.key=value"`` into its key and TOML value.
+
+    The value is read as TOML (numbers, booleans, quoted strings, arrays); anything else is
+    taken as a plain string.
+
+    Examples
+    --------
+    >>> parse_override("model.n_exc=400")
+    ('model.n_exc', 400)
+    >>> parse_override("data.dataset=fashion_mnist")
+    ('data.dataset', 'fashion_mnist')
+    """
+    key, separator, value_text = text.partition("=")
+    if not separator or not key.strip():
+        raise ConfigError(f"--set expects 'table.key=value', got {text!r}")
+    try:
+        value = tomllib.loads(f"value = {value_text.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = value_text.strip()
+    return key.strip(), value
+
+
+def _merge(target, updates, origin, path=()):
+    for key, value in updates.items():
+        location = ".".join((*path, key))
+        if key not in target:
+            known = ", ".join(sorted(target)) or "(none)"
+            raise ConfigError(f"{origin}: unknown key {location!r} (known here: {known})")
+        if isinstance(target[key], dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{origin}: {location!r} must be a table")
+            if path == ("model",) and key == "components":
+                target[key].update(value)
+            else:
+                _merge(target[key], value, origin, (*path, key))
+            continue
+        expected = type(target[key])
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ConfigError(f"{origin}: {location!r} must be {expected.__name__}, got {value!r}")
+        target[key] = value
+
+
+def _set_dotted(updates, key, value):
+    parts = key.split(".")
+    if parts[:2] == ["model", "components"] and len(parts) > 2:
+        updates.setdefault("model", {}).setdefault("components", {})[".".join(parts[2:])] = value
+        return
+    node = updates
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _validate(config, origin):
+    from .quantities import parse_quantity
+
+    simulation, data, protocol = config["simulation"], config["data"], config["protocol"]
+    if simulation["engine"] not in _ENGINES:
+        raise ConfigError(f"{origin}: simulation.engine must be one of {_ENGINES}")
+    if data["source"] not in _SOURCES:
+        raise ConfigError(f"{origin}: data.source must be one of {_SOURCES}")
+    for key in ("n_train", "n_label", "n_test"):
+        if data[key] < 0:
+            raise ConfigError(f"{origin}: data.{key} must be >= 0 (0 means all)")
+    if config["model"]["n_exc"] < 1:
+        raise ConfigError(f"{origin}: model.n_exc must be >= 1")
+    if simulation["chunk_slots"] < 1 or simulation["epochs"] < 1:
+        raise ConfigError(f"{origin}: simulation.chunk_slots and epochs must be >= 1")
+    for key in ("dt", "presentation", "rest"):
+        try:
+            value = parse_quantity(protocol[key])
+        except ValueError as error:
+            raise ConfigError(f"{origin}: protocol.{key}: {error}") from None
+        if getattr(value, "dim", None) is None or str(value.dim) != "s":
+            raise ConfigError(f"{origin}: protocol.{key} must be a time, got {protocol[key]!r}")
+
+
+def load_config(name_or_path=None, overrides=()):
+    """Load an experiment config, apply ``--set`` overrides and validate it.
+
+    Parameters
+    ----------
+    name_or_path : str or pathlib.Path, optional
+        A TOML file, or the name of a shipped config (``"demo"``, ...).  None: defaults only.
+    overrides : iterable of str
+        ``"table.key=value"`` strings, applied in order after the file.
+
+    Returns
+    -------
+    config : dict
+        The resolved configuration (every key present).
+    source : pathlib.Path or None
+        The file it came from (relative paths in it resolve against its folder).
+
+    Raises
+    ------
+    ConfigError
+        For a missing file, invalid TOML, an unknown key, a value of the wrong type, or an
+        invalid value.
+    """
+    config = copy.deepcopy(DEFAULTS)
+    source = None
+    if name_or_path is not None:
+        source = _resolve_config_path(name_or_path)
+        try:
+            document = tomllib.loads(source.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{source}: invalid TOML: {error}") from None
+        _merge(config, document, str(source))
+    for text in overrides:
+        key, value = parse_override(text)
+        updates = {}
+        _set_dotted(updates, key, value)
+        _merge(config, updates, f"--set {text}")
+    _validate(config, str(source) if source else "config")
+    return config, source
+
+
+def _toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def dump_config(config):
+    """Write a resolved config as TOML text (readable back by :func:`load_config`)."""
+    lines = []
+    for table, entries in config.items():
+        scalars = {k: v for k, v in entries.items() if not isinstance(v, dict)}
+        lines.append(f"[{table}]")
+        lines.extend(f"{key} = {_toml_value(value)}" for key, value in scalars.items())
+        lines.append("")
+        for key, value in entries.items():
+            if isinstance(value, dict):
+                lines.append(f"[{table}.{key}]")
+                lines.extend(f'"{k}" = {_toml_value(v)}' for k, v in value.items())
+                lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,124 @@
+"""Neuron labels, predictions, accuracy and confusion matrix (numpy only).
+
+Diehl & Cook (2015) label each excitatory neuron with the class to which it responded most,
+on average, over a pass of labelled images with learning off; an image is then classified as
+the class whose labelled neurons have the highest mean spike count.
+"""
+
+import numpy as np
+
+__all__ = [
+    "UNASSIGNED",
+    "accuracy",
+    "assign_labels",
+    "class_scores",
+    "confusion_matrix",
+    "predict",
+]
+
+#: Label of a neuron that never fired during the labelling pass.
+UNASSIGNED = -1
+
+
+def _check_counts(counts, name="counts"):
+    counts = np.asarray(counts)
+    if counts.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_presentations, n_neurons), got {counts.shape}")
+    return counts
+
+
+def assign_labels(counts, labels, n_classes):
+    """Give each neuron the class of its highest mean response.
+
+    Parameters
+    ----------
+    counts : array_like, shape (n_presentations, n_neurons)
+        Spike counts per presentation (labelling pass).
+    labels : array_like, shape (n_presentations,)
+        Class of each presentation, 0 ... n_classes - 1.
+    n_classes : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_neurons,)
+        Class per neuron; :data:`UNASSIGNED` (-1) for neurons that never fired (the original
+        main script would have given them class 0).  Classes absent from ``labels`` are never
+        assigned; ties go to the lowest class.
+
+    Examples
+    --------
+    >>> assign_labels([[3, 0, 0], [0, 2, 0], [1, 2, 0]], [0, 1, 1], 2)
+    array([ 0,  1, -1])
+    """
+    counts = _check_counts(counts)
+    labels = np.asarray(labels)
+    if len(labels) != len(counts):
+        raise ValueError(f"{len(labels)} labels for {len(counts)} presentations")
+    mean_response = np.full((n_classes, counts.shape[1]), -np.inf)
+    for class_index in range(n_classes):
+        members = labels == class_index
+        if members.any():
+            mean_response[class_index] = counts[members].mean(axis=0)
+    assignments = np.argmax(mean_response, axis=0)
+    assignments[counts.sum(axis=0) == 0] = UNASSIGNED
+    return assignments
+
+
+def class_scores(counts, assignments, n_classes):
+    """Mean spike count of the neurons assigned to each class, per presentation.
+
+    Parameters
+    ----------
+    counts : array_like, shape (n_presentations, n_neurons)
+    assignments : array_like, shape (n_neurons,)
+    n_classes : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_presentations, n_classes)
+        ``-inf`` for classes that no neuron is assigned to.
+    """
+    counts = _check_counts(counts).astype(float)
+    assignments = np.asarray(assignments)
+    scores = np.full((len(counts), n_classes), -np.inf)
+    for class_index in range(n_classes):
+        members = assignments == class_index
+        if members.any():
+            scores[:, class_index] = counts[:, members].mean(axis=1)
+    return scores
+
+
+def predict(counts, assignments, n_classes):
+    """Predict the class of each presentation (argmax of :func:`class_scores`).
+
+    Ties go to the lowest class.
+
+    Examples
+    --------
+    >>> predict([[3, 0, 1], [0, 4, 0]], [0, 1, -1], 2)
+    array([0, 1])
+    """
+    return np.argmax(class_scores(counts, assignments, n_classes), axis=1)
+
+
+def accuracy(true_labels, predicted_labels):
+    """Fraction of correct predictions (0-1)."""
+    true_labels = np.asarray(true_labels)
+    predicted_labels = np.asarray(predicted_labels)
+    if true_labels.shape != predicted_labels.shape or true_labels.size == 0:
+        raise ValueError("true and predicted labels must be non-empty and of equal length")
+    return float(np.mean(true_labels == predicted_labels))
+
+
+def confusion_matrix(true_labels, predicted_labels, n_classes):
+    """Confusion matrix: entry (i, j) counts presentations of class i predicted as j.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_classes, n_classes), int64
+        Rows sum to the number of presentations of each class.
+    """
+    true_labels = np.asarray(true_labels, dtype=np.int64)
+    predicted_labels = np.asarray(predicted_labels, dtype=np.int64)
+    flat = true_labels * n_classes + predicted_labels
+    return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
