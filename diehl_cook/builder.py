@@ -98,6 +98,7 @@ class BuiltNetwork:
     timing: SlotTiming
     indices: dict = field(default_factory=dict)
     sizes: dict = field(default_factory=dict)
+    slot_clock: object = None
 
     def __getitem__(self, name):
         return self.objects[name]
@@ -156,7 +157,7 @@ def initial_input_weights(n_input, n_exc, scale, offset, rng):
 
 def _merge_namespaces(owner, tables):
     merged = {}
-    for table_owner, table in tables:
+    for _table_owner, table in tables:
         for name, value in table.items():
             if name in merged and not np.all(merged[name] == value):
                 raise ParameterError(
@@ -244,7 +245,9 @@ def _check_group_lines(group, composed):
                     )
                     check_units_statements(code, variables)
             except DimensionMismatchError as error:
-                raise ComponentError(f"{line.location}: unit mismatch in {line.text!r}: {error}")
+                raise ComponentError(
+                    f"{line.location}: unit mismatch in {line.text!r}: {error}"
+                ) from None
             except SyntaxError as error:
                 raise ComponentError(f"{line.location}: {error}") from None
 
@@ -352,7 +355,7 @@ def build_network(
     ComponentError, ParameterError
         For inconsistent components or parameters; messages name the file and line.
     """
-    from brian2 import Network, Synapses, second
+    from brian2 import Clock, Network, Synapses, second
 
     timing = timing or SlotTiming()
     weight_rng = np.random.default_rng([int(model_seed), 0])
@@ -400,10 +403,15 @@ def build_network(
             )
         except Exception as error:
             origin = ", ".join(str(c.path) for c in group_composed.components)
-            raise ComponentError(f"cannot build pathway {pathway!r} from {origin}: {error}")
+            raise ComponentError(
+                f"cannot build pathway {pathway!r} from {origin}: {error}"
+            ) from error
         connectivity = parameters[pathway].connectivity
         sources, targets = connection_indices(connectivity["pattern"], sizes[pre], sizes[post])
-        synapses.connect(i=sources, j=targets)
+        if len(sources):
+            synapses.connect(i=sources, j=targets)
+        else:
+            synapses.active = False  # e.g. all-but-self with a single neuron
         indices[pathway] = (sources, targets)
         _check_group_lines(synapses, group_composed)
         if pathway == "input_to_exc":
@@ -427,7 +435,7 @@ def build_network(
             if delay_max > 0:
                 delays = delay_rng.uniform(delay_min, delay_max, size=(n_input, n_exc))
                 synapses.delay[:] = delays[sources, targets] * second
-        else:
+        elif len(sources):
             synapses.w[:] = float(connectivity.get("weight", 0.0))
         objects[pathway] = synapses
     for name in (*("input", "exc", "inh"), *PATHWAYS):
@@ -445,7 +453,9 @@ def build_network(
         if owner in indices:
             value = np.asarray(value)[indices[owner]]
         getattr(objects[owner], variable + "_")[:] = np.asarray(value, dtype=float)
-    slot = timing.slot_duration * second
+    # one named clock for all slot operations: auto-named clocks ("clock_1", ...) would change
+    # the generated code from build to build and defeat the standalone build cache
+    slot_clock = Clock(dt=timing.slot_duration * second, name="slot_clock")
     for name in ("input", "exc", "inh"):
         statements = composed[name].code("slot_start")
         if name in PROTOCOL_VARIABLES:
@@ -453,35 +463,41 @@ def build_network(
         if statements.strip():
             objects[f"{name}_slot_start"] = objects[name].run_regularly(
                 statements,
-                dt=slot,
+                clock=slot_clock,
                 when="start",
                 order=ORDER_SLOT_RESET,
                 name=f"{name}_slot_start",
             )
     if phase == "train" and normalisation_target is not None:
-        _add_normalisation(objects, slot)
+        _add_normalisation(objects, slot_clock)
     network = Network(*objects.values())
-    return BuiltNetwork(network, objects, namespaces, phase, timing, indices, sizes)
+    return BuiltNetwork(
+        network, objects, namespaces, phase, timing, indices, sizes, slot_clock=slot_clock
+    )
 
 
-def _add_normalisation(objects, slot):
+def _add_normalisation(objects, slot_clock):
     exc = objects["exc"]
     synapses = objects["input_to_exc"]
     if "weight_sum" not in exc.variables:
         raise ComponentError("normalisation needs the 'weight_sum' variable on 'exc'")
     objects["normalise_reset"] = exc.run_regularly(
-        "weight_sum = 0", dt=slot, when="start", order=ORDER_NORMALISE, name="normalise_reset"
+        "weight_sum = 0",
+        clock=slot_clock,
+        when="start",
+        order=ORDER_NORMALISE,
+        name="normalise_reset",
     )
     objects["normalise_sum"] = synapses.run_regularly(
         "weight_sum_post += w",
-        dt=slot,
+        clock=slot_clock,
         when="start",
         order=ORDER_NORMALISE + 1,
         name="normalise_sum",
     )
     objects["normalise_scale"] = synapses.run_regularly(
         "w = w * normalisation_target / (weight_sum_post + int(weight_sum_post <= 0))",
-        dt=slot,
+        clock=slot_clock,
         when="start",
         order=ORDER_NORMALISE + 2,
         name="normalise_scale",

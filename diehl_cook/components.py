@@ -143,7 +143,9 @@ def _check_line_syntax(section, line):
         try:
             equations = Equations(line.text)
         except Exception as error:  # Brian2 raises several types for bad equations
-            raise ComponentError(f"{line.location}: invalid equation {line.text!r}: {error}")
+            raise ComponentError(
+                f"{line.location}: invalid equation {line.text!r}: {error}"
+            ) from None
         for name in equations.names:
             if name.endswith(("_pre", "_post")):
                 raise ComponentError(

@@ -223,8 +223,9 @@ def _toml_value(value):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{text}"'
+    import json
+
+    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
 def dump_config(config):
@@ -238,6 +239,6 @@ def dump_config(config):
         for key, value in entries.items():
             if isinstance(value, dict):
                 lines.append(f"[{table}.{key}]")
-                lines.extend(f'"{k}" = {_toml_value(v)}' for k, v in value.items())
+                lines.extend(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items())
                 lines.append("")
     return "\n".join(lines)

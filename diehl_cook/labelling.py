@@ -80,6 +80,10 @@ def class_scores(counts, assignments, n_classes):
     """
     counts = _check_counts(counts).astype(float)
     assignments = np.asarray(assignments)
+    if assignments.shape != (counts.shape[1],):
+        raise ValueError(
+            f"{assignments.shape} assignments for {counts.shape[1]} neurons in the counts"
+        )
     scores = np.full((len(counts), n_classes), -np.inf)
     for class_index in range(n_classes):
         members = assignments == class_index
@@ -120,5 +124,12 @@ def confusion_matrix(true_labels, predicted_labels, n_classes):
     """
     true_labels = np.asarray(true_labels, dtype=np.int64)
     predicted_labels = np.asarray(predicted_labels, dtype=np.int64)
+    if true_labels.shape != predicted_labels.shape:
+        raise ValueError(
+            f"{len(true_labels)} true labels but {len(predicted_labels)} predicted labels"
+        )
+    for name, values in (("true", true_labels), ("predicted", predicted_labels)):
+        if values.size and (values.min() < 0 or values.max() >= n_classes):
+            raise ValueError(f"{name} labels must lie in 0 ... {n_classes - 1}")
     flat = true_labels * n_classes + predicted_labels
     return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)

