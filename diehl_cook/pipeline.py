@@ -264,11 +264,11 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
     return final_dir
 
 
-def _frozen_pass(run_dir, phase, split, count, engine=None):
+def _frozen_pass(run_dir, phase, split, count_key, engine=None):
     from .simulation import run_phase
 
     config = load_run_config(run_dir)
-    images, labels = _dataset_split(config, split, count)
+    images, labels = _dataset_split(config, split, config["data"][count_key])
     engine = engine or _make_engine(config, images.shape[1])
     with np.load(Path(run_dir) / "state.npz") as saved:
         learned_state = {name: saved[name] for name in saved.files}
@@ -297,9 +297,7 @@ def label(run_dir, engine=None):
     """
     from .datasets import dataset_info
 
-    config, records, labels, timings = _frozen_pass(
-        run_dir, "label", "train", config_count(run_dir, "n_label"), engine
-    )
+    config, records, labels, timings = _frozen_pass(run_dir, "label", "train", "n_label", engine)
     n_classes = dataset_info(config["data"]["dataset"]).n_classes
     assignments = assign_labels(records.exc_counts, labels, n_classes)
     atomic_save_npz(Path(run_dir) / "assignments.npz", assignments=assignments)
@@ -318,11 +316,6 @@ def label(run_dir, engine=None):
     return assignments
 
 
-def config_count(run_dir, key):
-    """Return ``data.<key>`` of a run's config (0 means all images)."""
-    return load_run_config(run_dir)["data"][key]
-
-
 def evaluate(run_dir, engine=None):
     """Classify the test images with the neuron labels; write accuracy and confusion matrix.
 
@@ -338,9 +331,7 @@ def evaluate(run_dir, engine=None):
         raise ConfigError(f"{run_dir}: no assignments.npz; run `label` first")
     with np.load(assignments_path) as saved:
         assignments = saved["assignments"]
-    config, records, labels, timings = _frozen_pass(
-        run_dir, "test", "test", config_count(run_dir, "n_test"), engine
-    )
+    config, records, labels, timings = _frozen_pass(run_dir, "test", "test", "n_test", engine)
     n_classes = dataset_info(config["data"]["dataset"]).n_classes
     predictions = predict(records.exc_counts, assignments, n_classes)
     matrix = confusion_matrix(labels, predictions, n_classes)

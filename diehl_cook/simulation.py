@@ -12,6 +12,7 @@ Engines (:class:`~diehl_cook.runtime_engine.RuntimeEngine`,
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -130,12 +131,7 @@ def run_phase(
             return None, learned_state, {"wall_time_s": time.perf_counter() - start}
         window_start = max(controller.position, 0)
         window = images[window_start : window_start + chunk_slots + 1]
-        relative = ControllerState(
-            controller.position - window_start,
-            controller.intensity,
-            controller.retries,
-            controller.pending_spikes,
-        )
+        relative = replace(controller, position=controller.position - window_start)
         chunk, relative, learned_state = engine.run_chunk(
             kind,
             window,
@@ -145,12 +141,7 @@ def run_phase(
             chunk_slots,
         )
         chunk.position = chunk.position + window_start
-        controller = ControllerState(
-            relative.position + window_start,
-            relative.intensity,
-            relative.retries,
-            relative.pending_spikes,
-        )
+        controller = replace(relative, position=relative.position + window_start)
         chunks.append(chunk)
         newly_accepted = int(accepted_slots(chunk, settings, n_images).sum())
         bar.update(newly_accepted)

@@ -335,10 +335,8 @@ class StandaloneEngine:
             controller_group.n_window_images: n_window,
             controller_group.rng_seed: int(seed),
         }
-        state = dict(learned_state or {})
-        if "input_to_exc.w" not in state:
-            state["input_to_exc.w"] = self._initial_weights()
-        for name, value in state.items():
+        # without a learned state, the initial values compiled into the program apply
+        for name, value in (learned_state or {}).items():
             owner, _, variable = name.partition(".")
             view = getattr(built[owner], variable)
             value = np.asarray(value, dtype=float)
@@ -360,19 +358,6 @@ class StandaloneEngine:
 
             shutil.rmtree(project.directory / results_name, ignore_errors=True)
         return records, final_controller, new_state
-
-    def _initial_weights(self):
-        from .builder import initial_input_weights
-        from .parameters import load_parameters
-
-        connectivity = load_parameters(self.variant.parameters_path)["input_to_exc"].connectivity
-        return initial_input_weights(
-            self.n_input,
-            self.n_exc,
-            float(connectivity.get("weight_scale", 0.3)),
-            float(connectivity.get("weight_offset", 0.01)),
-            np.random.default_rng([int(self.model_seed), 0]),
-        )
 
     def _read_records(self, extras, built):
         controller_monitor = extras["controller_monitor"]

@@ -70,23 +70,28 @@ def _runtime_engine(variant, n_input, n_exc):
     )
 
 
-def test_runtime_resume_gives_the_uninterrupted_result(tmp_path):
-    variant = load_variant("diehl_cook_2015")
-    images = _images(6, 64, seed=1)
-    engine = _runtime_engine(variant, 64, 4)
-    kwargs = dict(learned_state=None, seed=5, chunk_slots=3, progress=False)
+def _assert_resume_gives_the_uninterrupted_result(engine, images, checkpoint_dir, **kwargs):
+    """Stop a training phase after one chunk, resume it, compare with an uninterrupted run."""
+    kwargs = dict(learned_state=None, progress=False, **kwargs)
     full, full_state, _ = run_phase(engine, "train", images, **kwargs)
     stopped, _, _ = run_phase(
-        engine, "train", images, checkpoint_dir=tmp_path, max_chunks=1, **kwargs
+        engine, "train", images, checkpoint_dir=checkpoint_dir, max_chunks=1, **kwargs
     )
-    assert stopped is None and (tmp_path / "progress.json").is_file()
+    assert stopped is None and (checkpoint_dir / "progress.json").is_file()
     resumed, resumed_state, _ = run_phase(
-        engine, "train", images, checkpoint_dir=tmp_path, **kwargs
+        engine, "train", images, checkpoint_dir=checkpoint_dir, **kwargs
     )
     np.testing.assert_array_equal(resumed.exc_counts, full.exc_counts)
     np.testing.assert_array_equal(resumed.input_counts, full.input_counts)
     np.testing.assert_array_equal(resumed_state["input_to_exc.w"], full_state["input_to_exc.w"])
     np.testing.assert_array_equal(resumed_state["exc.theta"], full_state["exc.theta"])
+
+
+def test_runtime_resume_gives_the_uninterrupted_result(tmp_path):
+    engine = _runtime_engine(load_variant("diehl_cook_2015"), 64, 4)
+    _assert_resume_gives_the_uninterrupted_result(
+        engine, _images(6, 64, seed=1), tmp_path, seed=5, chunk_slots=3
+    )
 
 
 def test_frozen_phase_changes_neither_weights_nor_theta():
@@ -166,18 +171,12 @@ class TestStandalone:
 
     def test_standalone_resume_gives_the_uninterrupted_result(self, build_root, tmp_path):
         variant = load_variant("diehl_cook_2015")  # Poisson input: tests the chunk seeds
-        images = _images(6, 784, seed=5)
-        engine = self._engine(variant, build_root)
-        kwargs = dict(learned_state=None, seed=9, chunk_slots=4, progress=False)
-        full, full_state, _ = run_phase(engine, "train", images, **kwargs)
-        run_phase(engine, "train", images, checkpoint_dir=tmp_path, max_chunks=1, **kwargs)
-        resumed, resumed_state, _ = run_phase(
-            engine, "train", images, checkpoint_dir=tmp_path, **kwargs
-        )
-        np.testing.assert_array_equal(resumed.exc_counts, full.exc_counts)
-        np.testing.assert_array_equal(resumed.input_counts, full.input_counts)
-        np.testing.assert_array_equal(
-            resumed_state["input_to_exc.w"], full_state["input_to_exc.w"]
+        _assert_resume_gives_the_uninterrupted_result(
+            self._engine(variant, build_root),
+            _images(6, 784, seed=5),
+            tmp_path,
+            seed=9,
+            chunk_slots=4,
         )
 
     @pytest.mark.xfail(
