@@ -57,6 +57,16 @@ def _parser():
 
     analyze = commands.add_parser("analyze", help="information analysis of a run folder")
     analyze.add_argument("run_dir", help="run folder (with records/test.npz)")
+    analyze.add_argument(
+        "--bin-ms", type=float, default=5.0, help="bin width of the time-binned analysis (ms)"
+    )
+    analyze.add_argument(
+        "--lags-ms",
+        type=float,
+        nargs="+",
+        default=[0.0, 5.0, 10.0, 20.0],
+        help="input-to-output lags of the time-binned analysis (ms)",
+    )
 
     data = commands.add_parser("data", help="dataset commands")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -120,7 +130,9 @@ def main(argv=None):
         elif arguments.command == "analyze":
             from .analysis import analyze_run
 
-            outputs = analyze_run(arguments.run_dir)
+            outputs = analyze_run(
+                arguments.run_dir, bin_ms=arguments.bin_ms, lags_ms=arguments.lags_ms
+            )
             print("\n".join(str(path) for path in outputs))
         elif arguments.command == "data":
             from .datasets import fetch

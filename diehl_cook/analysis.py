@@ -1173,12 +1173,52 @@ def _replace_folder(temporary: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _time_binned_texts(spike_file, records, bin_ms, lags_ms, alpha):
+    from .time_binned import load_recorded_spikes, time_binned_information
+
+    spikes = load_recorded_spikes(
+        spike_file,
+        n_neurons={"input": records.input_counts.shape[1], "exc": records.exc_counts.shape[1]},
+    )
+    rows = time_binned_information(
+        spikes, bin_s=bin_ms / 1000, lags_s=[lag / 1000 for lag in lags_ms], alpha=alpha
+    )
+    header = list(rows[0])
+    table_rows = [[row[key] for key in header] for row in rows]
+    markdown = "\n".join(
+        [
+            "# Time-binned information (input spikes vs excitatory spikes)",
+            "",
+            f"{spikes.n_presentations} recorded test presentations, bins of {bin_ms:g} ms over "
+            f"the {1000 * spikes.presentation_s:g} ms presentation; output bins shifted by "
+            "the lag. Plug-in MI in bits; significance: exact permutation p-values, "
+            f"BH-FDR {alpha:g} over all input-output pairs of one lag.",
+            "",
+            _markdown_table(header, [[_markdown_number(v) for v in row] for row in table_rows]),
+            "",
+        ]
+    )
+    document = {
+        "description": "time-binned plug-in MI between input and excitatory spikes",
+        "n_presentations": spikes.n_presentations,
+        "alpha": alpha,
+        "rows": rows,
+    }
+    return {
+        "time_binned.md": markdown,
+        "time_binned.csv": _csv_text(header, table_rows),
+        "time_binned.json": _json_text(document),
+    }
+
+
 def analyze_run(
     run_dir: str | os.PathLike,
     *,
     alpha: float = 0.05,
     n_permutations: int = 200,
     seed: int = 0,
+    bin_ms: float = 5.0,
+    lags_ms: Sequence[float] = (0.0, 5.0, 10.0, 20.0),
 ) -> list[Path]:
     """Write the information analysis of a finished run into ``<run_dir>/analysis/``.
 
@@ -1197,6 +1237,10 @@ def analyze_run(
     seed : int, optional
         Seed of all permutations; the analysis is deterministic given the seed.
         Default: 0.
+    bin_ms : float, optional
+        Bin width (ms) of the time-binned analysis.  Default: 5.
+    lags_ms : sequence of float, optional
+        Input→output lags (ms) of the time-binned analysis.  Default: 0, 5, 10, 20.
 
     Returns
     -------
@@ -1204,7 +1248,10 @@ def analyze_run(
         The files written: ``table2.md``, ``table2.csv``, ``table2.json``, ``neurons.csv``,
         ``neurons.json``, ``mi_maps.npz``, ``table1.md``, ``summary.md``,
         ``receptive_fields.png``, ``mi_vs_weights.png``, ``theta.png`` and, when the run
-        has ``confusion_matrix.csv``, ``confusion_matrix.png``.
+        has ``confusion_matrix.csv``, ``confusion_matrix.png``; when the run recorded
+        spike times (``records/test_spike_trains.npz``), also ``time_binned.md``,
+        ``time_binned.csv`` and ``time_binned.json``
+        (:func:`diehl_cook.time_binned.time_binned_information`).
 
     Raises
     ------
@@ -1272,6 +1319,9 @@ def analyze_run(
     )
     table1, accuracy = _table1_text(records)
     texts["table1.md"] = table1
+    spike_file = records.run_dir / "records" / "test_spike_trains.npz"
+    if spike_file.is_file():
+        texts.update(_time_binned_texts(spike_file, records, bin_ms, lags_ms, alpha))
 
     final = records.run_dir / "analysis"
     temporary = Path(tempfile.mkdtemp(prefix=".analysis.tmp-", dir=records.run_dir))

@@ -468,6 +468,16 @@ def build_network(
                 order=ORDER_SLOT_RESET,
                 name=f"{name}_slot_start",
             )
+    for pathway in PATHWAYS:
+        statements = composed[pathway].code("slot_start")
+        if statements.strip() and objects[pathway].active:
+            objects[f"{pathway}_slot_start"] = objects[pathway].run_regularly(
+                statements,
+                clock=slot_clock,
+                when="start",
+                order=ORDER_SLOT_RESET,
+                name=f"{pathway}_slot_start",
+            )
     if phase == "train" and normalisation_target is not None:
         _add_normalisation(objects, slot_clock)
     network = Network(*objects.values())

@@ -55,7 +55,7 @@ _SIDE_SECTIONS = tuple(
 )
 SECTION_NAMES = _OWN_SECTIONS + _SIDE_SECTIONS
 _NEURON_SECTIONS = {"model", "threshold", "reset", "slot_start"}
-_SYNAPSE_SECTIONS = {"model", "on_pre", "on_post", *_SIDE_SECTIONS}
+_SYNAPSE_SECTIONS = {"model", "on_pre", "on_post", "slot_start", *_SIDE_SECTIONS}
 _HEADER_KEYS = ("implements", "provides", "requires")
 
 

@@ -69,6 +69,9 @@ DEFAULTS = {
         "runs_dir": "runs",
         # run folder name; "" = <config name>-<date>-<time>
         "name": "",
+        # test images whose spike times (input, excitatory, inhibitory) are recorded, for
+        # rasters and time-binned information; 0 = none
+        "record_spike_times": 100,
     },
 }
 

@@ -7,6 +7,7 @@ Run folder (``<runs_dir>/<name>/``)::
     records/train.npz      per-presentation spike counts of every input and excitatory neuron,
     records/label.npz      with image index, class label, intensity and retries
     records/test.npz
+    records/test_spike_trains.npz  spike times (input, exc, inh) of the first test images
     assignments.npz        class of every excitatory neuron (-1: never fired)
     predictions.npz        predicted and true class of every test image
     confusion_matrix.csv   rows: true class, columns: predicted class
@@ -264,7 +265,25 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
     return final_dir
 
 
-def _frozen_pass(run_dir, phase, split, count_key, engine=None):
+def _save_spike_trains(path, records, labels, n_recorded, config):
+    """Write the recorded spike times of the first ``n_recorded`` presentations."""
+    from .quantities import parse_quantity
+
+    protocol = config["protocol"]
+    arrays = {
+        "image_index": records.image_index[:n_recorded],
+        "labels": np.asarray(labels)[:n_recorded],
+        "presentation_s": np.array(float(parse_quantity(protocol["presentation"]))),
+        "rest_s": np.array(float(parse_quantity(protocol["rest"]))),
+    }
+    for layer, trains in records.spike_trains.items():
+        arrays[f"{layer}_presentation"] = trains.row
+        arrays[f"{layer}_neuron"] = trains.neuron
+        arrays[f"{layer}_time_s"] = trains.time
+    atomic_save_npz(path, **arrays)
+
+
+def _frozen_pass(run_dir, phase, split, count_key, engine=None, record_spikes_images=0):
     from .simulation import run_phase
 
     config = load_run_config(run_dir)
@@ -272,6 +291,7 @@ def _frozen_pass(run_dir, phase, split, count_key, engine=None):
     engine = engine or _make_engine(config, images.shape[1])
     with np.load(Path(run_dir) / "state.npz") as saved:
         learned_state = {name: saved[name] for name in saved.files}
+    compiled_before = set(getattr(engine, "compile_seconds", {}))
     records, _, timings = run_phase(
         engine,
         phase,
@@ -281,11 +301,17 @@ def _frozen_pass(run_dir, phase, split, count_key, engine=None):
         chunk_slots=config["simulation"]["chunk_slots"],
         checkpoint_dir=Path(run_dir) / "checkpoints" / phase,
         progress=config["simulation"]["progress"],
+        record_spikes_images=record_spikes_images,
     )
     (Path(run_dir) / "records").mkdir(exist_ok=True)
     _save_records(Path(run_dir) / "records" / f"{phase}.npz", records, labels)
     shutil.rmtree(Path(run_dir) / "checkpoints" / phase, ignore_errors=True)
     timings["ms_per_image"] = 1000 * timings["wall_time_s"] / len(images)
+    timings["compile_seconds"] = {
+        key: seconds
+        for key, seconds in getattr(engine, "compile_seconds", {}).items()
+        if key not in compiled_before
+    }
     return config, records, labels[records.image_index], timings
 
 
@@ -331,7 +357,18 @@ def evaluate(run_dir, engine=None):
         raise ConfigError(f"{run_dir}: no assignments.npz; run `label` first")
     with np.load(assignments_path) as saved:
         assignments = saved["assignments"]
-    config, records, labels, timings = _frozen_pass(run_dir, "test", "test", "n_test", engine)
+    n_recorded = load_run_config(run_dir)["output"]["record_spike_times"]
+    config, records, labels, timings = _frozen_pass(
+        run_dir, "test", "test", "n_test", engine, record_spikes_images=n_recorded
+    )
+    if records.spike_trains:
+        _save_spike_trains(
+            Path(run_dir) / "records" / "test_spike_trains.npz",
+            records,
+            labels,
+            min(n_recorded, len(labels)),
+            config,
+        )
     n_classes = dataset_info(config["data"]["dataset"]).n_classes
     predictions = predict(records.exc_counts, assignments, n_classes)
     matrix = confusion_matrix(labels, predictions, n_classes)

@@ -11,7 +11,14 @@ slot (slot-start operations, weight normalisation, STDP, theta) is in the networ
 import numpy as np
 
 from .builder import SlotTiming, build_network
-from .protocol import ChunkRecords, ControllerState, decide, input_rates
+from .protocol import (
+    SPIKE_LAYERS,
+    ChunkRecords,
+    ControllerState,
+    SpikeTrains,
+    decide,
+    input_rates,
+)
 
 __all__ = ["RuntimeEngine"]
 
@@ -53,7 +60,9 @@ class RuntimeEngine:
         self.model_seed = model_seed
         self.codegen_target = codegen_target
 
-    def run_chunk(self, phase, images, controller, learned_state, seed, n_slots):
+    def run_chunk(
+        self, phase, images, controller, learned_state, seed, n_slots, record_spikes=False
+    ):
         """Run ``n_slots`` slots.
 
         Parameters
@@ -70,6 +79,9 @@ class RuntimeEngine:
             Seed of this chunk's random numbers.
         n_slots : int
             Slots to run.
+        record_spikes : bool, optional
+            Also record the spike times of the input, excitatory and inhibitory layers
+            (``records.spike_trains``).  Default: False.
 
         Returns
         -------
@@ -99,6 +111,13 @@ class RuntimeEngine:
         )
         brian2.seed(seed)
         input_group, exc_group = built["input"], built["exc"]
+        spike_monitors = {}
+        if record_spikes:
+            spike_monitors = {
+                layer: brian2.SpikeMonitor(built[layer], name=f"{layer}_spikes")
+                for layer in SPIKE_LAYERS
+            }
+            built.network.add(*spike_monitors.values())
         n_window = len(images)
         positions = np.empty(n_slots, dtype=np.int64)
         intensities = np.empty(n_slots)
@@ -121,5 +140,11 @@ class RuntimeEngine:
                 position, controller.intensity, controller.retries, int(exc_counts[slot].sum())
             )
         learned_state = built.read_state(self.variant.saved_state)
-        records = ChunkRecords(positions, intensities, retries, exc_counts, input_counts)
+        spike_trains = {
+            layer: SpikeTrains.from_monitor(monitor.i[:], monitor.t_[:], self.timing.slot_duration)
+            for layer, monitor in spike_monitors.items()
+        }
+        records = ChunkRecords(
+            positions, intensities, retries, exc_counts, input_counts, spike_trains
+        )
         return records, controller, learned_state

@@ -36,7 +36,7 @@ def _load_checkpoint(folder):
     chunks = []
     for index in range(progress["chunks_done"]):
         with np.load(folder / f"chunk_{index:06d}.npz") as saved:
-            chunks.append(ChunkRecords(**{name: saved[name] for name in saved.files}))
+            chunks.append(ChunkRecords.from_arrays({name: saved[name] for name in saved.files}))
     return progress, learned_state, chunks
 
 
@@ -62,6 +62,7 @@ def run_phase(
     checkpoint_dir=None,
     progress=True,
     max_chunks=None,
+    record_spikes_images=0,
 ):
     """Show every image of a phase, chunk by chunk.
 
@@ -86,6 +87,10 @@ def run_phase(
         Show a progress bar with images/s and ETA.  Default: True.
     max_chunks : int, optional
         Stop after this many chunks in this call (for tests of resuming); None: run to the end.
+    record_spikes_images : int, optional
+        Record the spike times of the input, excitatory and inhibitory layers for the
+        first this many images (``records.spike_trains``); chunks are run with spike
+        monitors until those images are done.  Default: 0 (none).
 
     Returns
     -------
@@ -94,7 +99,9 @@ def run_phase(
     learned_state : dict
         Weights and theta after the phase.
     timings : dict
-        ``wall_time_s``, ``n_chunks`` and ``n_slots``.
+        ``wall_time_s`` (s), ``n_chunks``, ``n_slots``, and per chunk run in this call
+        ``chunk_wall_s`` (s, including any compilation) and ``chunk_images`` (images
+        accepted).
     """
     from tqdm.auto import tqdm
 
@@ -125,6 +132,7 @@ def run_phase(
     )
     start = time.perf_counter()
     chunks_this_call = 0
+    chunk_wall_s, chunk_images = [], []
     while images_done < n_images:
         if max_chunks is not None and chunks_this_call >= max_chunks:
             bar.close()
@@ -132,6 +140,7 @@ def run_phase(
         window_start = max(controller.position, 0)
         window = images[window_start : window_start + chunk_slots + 1]
         relative = replace(controller, position=controller.position - window_start)
+        chunk_start = time.perf_counter()
         chunk, relative, learned_state = engine.run_chunk(
             kind,
             window,
@@ -139,6 +148,7 @@ def run_phase(
             learned_state,
             chunk_seed(seed, phase, chunk_index),
             chunk_slots,
+            record_spikes=images_done < record_spikes_images,
         )
         chunk.position = chunk.position + window_start
         controller = replace(relative, position=relative.position + window_start)
@@ -146,15 +156,27 @@ def run_phase(
         newly_accepted = int(accepted_slots(chunk, settings, n_images).sum())
         bar.update(newly_accepted)
         images_done += newly_accepted
+        chunk_wall_s.append(time.perf_counter() - chunk_start)
+        chunk_images.append(newly_accepted)
         if folder is not None:
             _save_checkpoint(folder, chunk_index, chunk, controller, learned_state, images_done)
         chunk_index += 1
         chunks_this_call += 1
     bar.close()
     records = PhaseRecords.from_chunks(chunks, settings, n_images)
+    # spike times only for the images asked for (a recorded chunk may show more)
+    records.spike_trains = {
+        layer: trains.select(
+            np.arange(min(record_spikes_images, n_images)),
+            np.arange(min(record_spikes_images, n_images)),
+        )
+        for layer, trains in records.spike_trains.items()
+    }
     timings = {
         "wall_time_s": time.perf_counter() - start,
         "n_chunks": chunk_index,
         "n_slots": records.n_slots,
+        "chunk_wall_s": chunk_wall_s,
+        "chunk_images": chunk_images,
     }
     return records, learned_state, timings

@@ -5,9 +5,14 @@
 # The presynaptic trace is kept per synapse, so that it follows each synapse's own delay:
 # a trace set to 1 at the last arrival equals exp(-(t - t_last_arrival)/tau_pre). The two
 # postsynaptic traces live on the postsynaptic neuron (no delay on that side); on_post runs
-# before the neuron's reset, so it reads post_trace_2 from before the spike.
+# before the neuron's reset, so it reads post_trace_2 from before the spike. At each slot
+# start the arrival time is set 1000 tau_pre in the past (trace exactly 0): a synapse with
+# no arrival yet must not read the slot start as an arrival. After the 150 ms rest a real
+# trace is below exp(-7.5) = 6e-4, so this changes nothing else.
 [model]
 t_last_arrival : second
+[slot_start]
+t_last_arrival = t - 1000 * tau_pre
 [on_pre]
 w = clip(w - nu_pre * post_trace_1_post, 0, w_max)
 t_last_arrival = t

@@ -400,8 +400,8 @@ def test_diehl_cook_exc_gets_post_traces_in_train_phase_only():
 
     train = compose_model(variant, "train", PROTOCOL_VARIABLES)["exc"]
     model = [(line.text, line.path, line.line_number) for line in train.sections["model"]]
-    assert ("dpost_trace_1/dt = -post_trace_1 / tau_post_1 : 1", stdp, 17) in model
-    assert ("dpost_trace_2/dt = -post_trace_2 / tau_post_2 : 1", stdp, 18) in model
+    assert ("dpost_trace_1/dt = -post_trace_1 / tau_post_1 : 1", stdp, 22) in model
+    assert ("dpost_trace_2/dt = -post_trace_2 / tau_post_2 : 1", stdp, 23) in model
     assert {"post_trace_1", "post_trace_2"} <= train.provided_names()
     assert [line.text for line in train.sections["reset"]] == [
         "v = v_reset",

@@ -60,8 +60,9 @@ def test_poster_membrane_crosses_threshold_after_predicted_input_spike(tmp_path)
     assert spikes.t[0] / ms == pytest.approx(expected)
 
 
-def test_conductance_membrane_crosses_threshold_at_closed_form_time(tmp_path):
-    # constant excitatory conductance G (no decay): v relaxes exponentially towards
+@pytest.mark.parametrize("method", ["euler", "exponential_euler"])
+def test_conductance_membrane_crosses_threshold_at_closed_form_time(tmp_path, method):
+    # constant excitatory conductance G (no decay): v relaxes towards
     # v_inf = (v_rest + G E_exc) / (1 + G) with time constant tau / (1 + G)
     conductance = 0.5
     variant = _variant_with_parameters(
@@ -70,6 +71,7 @@ def test_conductance_membrane_crosses_threshold_at_closed_form_time(tmp_path):
         {
             'tau_g_exc = {value = "1 ms"': 'tau_g_exc = {value = "1e12 ms"',
             'v = {value = "-105 mV"': 'v = {value = "-65 mV"',
+            'method = {value = "exponential_euler"': f'method = {{value = "{method}"',
         },
     )
     built = build_network(
@@ -80,11 +82,20 @@ def test_conductance_membrane_crosses_threshold_at_closed_form_time(tmp_path):
     built.network.add(spikes)
     _run(built, 300 * ms)
     v_rest, v_threshold, e_exc, tau = -65.0, -52.0, 0.0, 100.0
-    v_inf = (v_rest + conductance * e_exc) / (1 + conductance)
-    crossing = tau / (1 + conductance) * math.log((v_rest - v_inf) / (v_threshold - v_inf))
     dt = TIMING.dt * 1000
-    # the spike is reported at the start of the step during which v crosses the threshold
-    assert spikes.t[0] / ms == pytest.approx(math.floor(crossing / dt) * dt)
+    v_inf = (v_rest + conductance * e_exc) / (1 + conductance)
+    gap_ratio = (v_threshold - v_inf) / (v_rest - v_inf)
+    if method == "exponential_euler":
+        # exact for constant g: v(t) - v_inf = (v_rest - v_inf) exp(-t (1 + G) / tau)
+        crossing = -tau / (1 + conductance) * math.log(gap_ratio)
+        # the spike is reported at the start of the step during which v crosses
+        expected = math.floor(crossing / dt) * dt
+    else:
+        # forward Euler: v_n - v_inf = (v_rest - v_inf) (1 - dt (1 + G) / tau)^n; the
+        # first n with v_n above threshold is computed in step n - 1, reported at its start
+        n_first = math.floor(math.log(gap_ratio) / math.log(1 - dt * (1 + conductance) / tau)) + 1
+        expected = (n_first - 1) * dt
+    assert spikes.t[0] / ms == pytest.approx(expected)
 
 
 def test_theta_grows_by_theta_plus_per_spike_and_decays(tmp_path):
@@ -228,3 +239,13 @@ def test_connectivity_patterns_and_delays():
     assert not np.any(built["inh_to_exc"].i[:] == built["inh_to_exc"].j[:])
     weights = np.asarray(synapses.w[:])
     assert weights.min() >= 0.003 and weights.max() <= 0.303
+
+
+def test_presynaptic_arrival_times_restart_in_the_past_at_each_slot():
+    # at a slot start no synapse has an arrival yet: its trace exp(-(t - t_last)/tau_pre)
+    # must be 0, not exp(-t/tau_pre) as an arrival time of 0 would give
+    built = build_network(load_variant("diehl_cook_2015"), "train", n_input=6, n_exc=2)
+    _run(built, TIMING.dt * second)
+    arrivals = np.asarray(built["input_to_exc"].t_last_arrival_[:])
+    np.testing.assert_allclose(arrivals, -1000 * 0.020)
+    assert math.exp(-(TIMING.dt - arrivals.max()) / 0.020) == 0.0
