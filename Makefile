@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv data demo test test-fast lint format benchmark clean
+.PHONY: venv data demo test test-fast lint format benchmark clean reproduce reproduce-runs results
 
 venv: $(STAMP)
 
@@ -38,6 +38,30 @@ test: data lint
 # fast tests only (no compilation of standalone programs, no end-to-end runs)
 test-fast: venv
 	$(BIN)/python -m pytest -q -m "not slow and not standalone"
+
+# the study on all three datasets (issue #5): five full one-epoch runs, two at a time (hours),
+# each resumable; then the information analysis of each and results/ from the run folders
+CIFAR_SOURCE ?= ../shared/data/cifar-10-jpeg-copy
+REPRODUCE_RUNS := mnist_400 mnist mnist_capozzi fashion_mnist cifar10
+REPRODUCE_DIR := runs/reproduce
+
+reproduce: reproduce-runs
+	$(MAKE) results
+
+reproduce-runs: venv
+	$(BIN)/python -m diehl_cook data fetch mnist
+	$(BIN)/python -m diehl_cook data fetch fashion_mnist
+	$(BIN)/python -m diehl_cook data fetch cifar10 --source-dir $(CIFAR_SOURCE)
+	mkdir -p $(REPRODUCE_DIR)
+	$(MAKE) -k -j2 $(REPRODUCE_RUNS:%=$(REPRODUCE_DIR)/%/analysis/summary.md)
+
+# one experiment: run (or resume) it, then analyse it; the log goes next to the run folder
+$(REPRODUCE_DIR)/%/analysis/summary.md:
+	$(BIN)/python -m diehl_cook run $* --resume > $(REPRODUCE_DIR)/$*.log 2>&1
+	$(BIN)/python -m diehl_cook analyze $(REPRODUCE_DIR)/$* >> $(REPRODUCE_DIR)/$*.log 2>&1
+
+results: venv
+	$(BIN)/python -m diehl_cook results $(REPRODUCE_DIR) results
 
 benchmark: data
 	$(BIN)/python benchmarks/train_speed.py

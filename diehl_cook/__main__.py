@@ -51,6 +51,12 @@ def _parser():
 
     run = commands.add_parser("run", help="train, label and evaluate in turn")
     _add_config_arguments(run)
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="do only what is missing in the named run folder (continue training, label, "
+        "evaluate); a finished run is left as it is",
+    )
 
     describe = commands.add_parser("describe", help="print the composed equations of a model")
     _add_config_arguments(describe)
@@ -67,6 +73,12 @@ def _parser():
         default=[0.0, 5.0, 10.0, 20.0],
         help="input-to-output lags of the time-binned analysis (ms)",
     )
+
+    results = commands.add_parser(
+        "results", help="regenerate results/ from the run folders of `make reproduce`"
+    )
+    results.add_argument("runs_dir", help="folder of the experiments' run folders")
+    results.add_argument("results_dir", help="output folder (e.g. results)")
 
     data = commands.add_parser("data", help="dataset commands")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -111,7 +123,7 @@ def main(argv=None):
             run_dir = pipeline.train(config, source, resume=arguments.resume)
             print(f"run folder: {run_dir}")
         elif arguments.command == "run":
-            run_dir, metrics = pipeline.run(config, source)
+            run_dir, metrics = pipeline.run(config, source, resume=arguments.resume)
             accuracy = metrics["test"]["accuracy"]
             print(
                 f"test accuracy: {100 * accuracy:.2f}% on {metrics['test']['n_images']} images "
@@ -134,6 +146,13 @@ def main(argv=None):
                 arguments.run_dir, bin_ms=arguments.bin_ms, lags_ms=arguments.lags_ms
             )
             print("\n".join(str(path) for path in outputs))
+        elif arguments.command == "results":
+            from .results import write_results
+
+            found = write_results(arguments.runs_dir, arguments.results_dir)
+            for name, metrics in found.items():
+                print(f"{name}: {100 * metrics['test']['accuracy']:.2f}%")
+            print(f"results written to {arguments.results_dir}")
         elif arguments.command == "data":
             from .datasets import fetch
 

@@ -14,6 +14,7 @@ __all__ = [
     "class_scores",
     "confusion_matrix",
     "predict",
+    "running_accuracy",
 ]
 
 #: Label of a neuron that never fired during the labelling pass.
@@ -133,3 +134,50 @@ def confusion_matrix(true_labels, predicted_labels, n_classes):
             raise ValueError(f"{name} labels must lie in 0 ... {n_classes - 1}")
     flat = true_labels * n_classes + predicted_labels
     return np.bincount(flat, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def running_accuracy(counts, labels, n_classes, window):
+    """Accuracy during training, as in Diehl & Cook's running-performance plot.
+
+    The presentations are cut into consecutive windows of ``window``.  Each window from the
+    second on is classified with the labels that the previous window's responses give
+    (:func:`assign_labels`), so no presentation is scored with labels it helped to make.
+
+    Parameters
+    ----------
+    counts : array_like, shape (n_presentations, n_neurons)
+        Spike counts in training order (e.g. ``records/train.npz`` ``exc_counts``).
+    labels : array_like, shape (n_presentations,)
+        Class of each presentation.
+    n_classes : int
+    window : int
+        Presentations per window.
+
+    Returns
+    -------
+    images_seen : numpy.ndarray of int64
+        Presentations shown by the end of each scored window.
+    accuracy : numpy.ndarray of float64
+        Accuracy (0-1) of each scored window; a partial last window is scored too.
+
+    Examples
+    --------
+    >>> counts = [[2, 0], [0, 3], [1, 0], [0, 1], [0, 2], [4, 0]]
+    >>> running_accuracy(counts, [0, 1, 0, 1, 0, 1], 2, window=2)
+    (array([4, 6]), array([1., 0.]))
+    """
+    counts = _check_counts(counts)
+    labels = np.asarray(labels, dtype=np.int64)
+    if len(labels) != len(counts):
+        raise ValueError(f"{len(counts)} presentations but {len(labels)} labels")
+    if window < 1:
+        raise ValueError(f"window must be at least 1, got {window}")
+    seen, scores = [], []
+    for start in range(window, len(counts), window):
+        previous = slice(start - window, start)
+        current = slice(start, min(start + window, len(counts)))
+        assignments = assign_labels(counts[previous], labels[previous], n_classes)
+        predicted = predict(counts[current], assignments, n_classes)
+        seen.append(current.stop)
+        scores.append(accuracy(labels[current], predicted))
+    return np.asarray(seen, dtype=np.int64), np.asarray(scores, dtype=float)

@@ -392,13 +392,44 @@ def evaluate(run_dir, engine=None):
     )
 
 
-def run(config, config_source=None, run_dir=None):
-    """Train, label and evaluate in turn; return the run folder and its metrics."""
+def run(config, config_source=None, run_dir=None, resume=False):
+    """Train, label and evaluate in turn; return the run folder and its metrics.
+
+    Parameters
+    ----------
+    config : dict
+        Resolved config (:func:`diehl_cook.config.load_config`).
+    config_source : pathlib.Path, optional
+        The config file (names the run folder by default).
+    run_dir : pathlib.Path, optional
+        Run folder to use instead of ``<runs_dir>/<name>``.
+    resume : bool, optional
+        Do only what is missing: continue an interrupted training, label and evaluate a run
+        that lacks them, and return a finished run as it is.  Needs a fixed run folder
+        (``output.name`` or ``run_dir``).  Default: False (the run folder must be new).
+
+    Returns
+    -------
+    run_dir : pathlib.Path
+    metrics : dict
+    """
     from .datasets import dataset_info
 
-    final_dir = train(config, config_source, run_dir=run_dir)
+    if resume and run_dir is None and not config["output"]["name"]:
+        raise ConfigError("run --resume needs a fixed run folder: set output.name")
+    final_dir = Path(run_dir) if run_dir is not None else _run_dir_for(config, config_source)
+    if not (resume and final_dir.exists()):
+        incomplete = final_dir.with_name(final_dir.name + INCOMPLETE_SUFFIX)
+        final_dir = train(
+            config, config_source, run_dir=final_dir, resume=resume and incomplete.exists()
+        )
+    metrics_path = final_dir / "metrics.json"
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    if "accuracy" in metrics.get("test", {}) and (final_dir / "assignments.npz").is_file():
+        return final_dir, metrics
     height, width = dataset_info(config["data"]["dataset"]).image_shape
     frozen_engine = _make_engine(load_run_config(final_dir), height * width)
-    label(final_dir, frozen_engine)
+    if not (final_dir / "assignments.npz").is_file() or "label" not in metrics:
+        label(final_dir, frozen_engine)
     metrics = evaluate(final_dir, frozen_engine)
     return final_dir, metrics

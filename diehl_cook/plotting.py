@@ -17,6 +17,8 @@ from numpy.typing import ArrayLike
 
 __all__ = [
     "plot_confusion_matrix",
+    "plot_learning_curve",
+    "plot_presentations",
     "plot_mi_vs_weights",
     "plot_raster",
     "plot_theta_distribution",
@@ -333,3 +335,100 @@ def plot_raster(spike_indices: ArrayLike, spike_times: ArrayLike, ax=None, **kwa
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("neuron index")
     return ax
+
+
+def plot_learning_curve(images_seen: ArrayLike, accuracy: ArrayLike, ax=None, **kwargs):
+    """Accuracy (0-1, plotted in %) against the number of training images seen.
+
+    Parameters
+    ----------
+    images_seen, accuracy : (n_points,) array_like
+        From :func:`diehl_cook.labelling.running_accuracy`.
+    ax : matplotlib.axes.Axes, optional
+    **kwargs
+        Passed to :meth:`~matplotlib.axes.Axes.plot`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    seen = np.asarray(images_seen, dtype=float)
+    values = np.asarray(accuracy, dtype=float)
+    if seen.shape != values.shape or seen.ndim != 1:
+        raise ValueError("images_seen and accuracy must be 1-D arrays of the same length")
+    if ax is None:
+        ax = _new_axes(size=(5.0, 3.5))
+    options = {"marker": "o", "markersize": 3}
+    options.update(kwargs)
+    ax.plot(seen, 100 * values, **options)
+    ax.set_xlabel("training images seen")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_presentations(
+    images: ArrayLike,
+    layers: dict,
+    slot_s: float,
+    presentation_s: float,
+    axes=None,
+    titles=None,
+):
+    """Images and spike rasters of consecutive presentations, one raster row per layer.
+
+    Parameters
+    ----------
+    images : (n_shown, height, width) array_like
+        The images shown, in order.
+    layers : dict
+        ``{layer name: (presentation, neuron, time_s)}`` arrays, ``presentation`` in
+        ``0 ... n_shown - 1`` and ``time_s`` from that presentation's onset (s).
+    slot_s, presentation_s : float
+        Slot length (presentation plus rest) and presentation length (s).
+    axes : sequence of matplotlib.axes.Axes, optional
+        ``n_shown`` image axes followed by one axes per layer.  Default: a new figure.
+    titles : sequence of str, optional
+        One title per image.
+
+    Returns
+    -------
+    numpy.ndarray of matplotlib.axes.Axes
+        The image axes, then the raster axes.
+    """
+    images = np.asarray(images)
+    n_shown = len(images)
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        figure = plt.figure(figsize=(max(6.0, 2.2 * n_shown), 2.0 + 1.8 * len(layers)))
+        grid = figure.add_gridspec(1 + len(layers), n_shown)
+        image_axes = [figure.add_subplot(grid[0, k]) for k in range(n_shown)]
+        raster_axes = [figure.add_subplot(grid[1 + row, :]) for row in range(len(layers))]
+        axes = [*image_axes, *raster_axes]
+    axes = np.asarray(axes, dtype=object)
+    for k in range(n_shown):
+        axes[k].imshow(images[k], cmap="gray_r")
+        axes[k].set_xticks([])
+        axes[k].set_yticks([])
+        if titles is not None:
+            axes[k].set_title(titles[k], fontsize=9)
+    for row, (name, (presentation, neuron, time_s)) in enumerate(layers.items()):
+        ax = axes[n_shown + row]
+        presentation = np.asarray(presentation)
+        shown = presentation < n_shown
+        times = presentation[shown] * slot_s + np.asarray(time_s)[shown]
+        plot_raster(np.asarray(neuron)[shown], times, ax=ax)
+        for k in range(n_shown):
+            ax.axvspan(
+                1e3 * (k * slot_s + presentation_s),
+                1e3 * (k + 1) * slot_s,
+                color="0.9",
+                zorder=0,
+            )
+        ax.set_xlim(0, 1e3 * n_shown * slot_s)
+        ax.set_ylabel(f"{name}\nneuron")
+        if row < len(layers) - 1:
+            ax.set_xlabel("")
+    return axes
