@@ -326,7 +326,11 @@ class StandaloneEngine:
             name="exc_spike_count",
         )
         stimulus = TimedArray(
-            np.zeros((n_slots + 1, self.n_input)) * Hz, dt=1 * second, name="stimulus"
+            # rows: up to n_slots + 1 images, and one never-read row that makes the file
+            # of every run unique (see run_chunk)
+            np.zeros((n_slots + 2, self.n_input)) * Hz,
+            dt=1 * second,
+            name="stimulus",
         )
         feed = Synapses(
             controller,
@@ -485,8 +489,12 @@ class StandaloneEngine:
         built, extras = project.built, project.extras
         controller_group = extras["controller"]
         n_window = len(images)
-        stimulus_values = np.zeros((n_slots + 1, self.n_input))
+        stimulus_values = np.zeros((n_slots + 2, self.n_input))
         stimulus_values[:n_window] = np.asarray(images, dtype=float) / 8.0
+        # Brian2 names run_args files by a hash of their content; the unique last row (never
+        # read: the controller shows at most n_slots + 1 images) gives this run its own
+        # stimulus file, which is deleted after the run without touching another process's
+        stimulus_values[-1, 0] = uuid.uuid4().int % 2**52
         run_args = {
             extras["stimulus"]: stimulus_values * Hz,
             controller_group.position: controller.position,
@@ -522,6 +530,12 @@ class StandaloneEngine:
             import shutil
 
             shutil.rmtree(project.directory / results_name, ignore_errors=True)
+            # the stimulus file is this run's own (0.6 MB per 100 slots at 784 inputs); other run_args
+            # files (weights, theta) may be shared with a concurrent identical run, and stay
+            for name in device.run_args_arrays:
+                if name.startswith("init_stimulus_values_"):
+                    for path in (project.directory / "static_arrays").glob(name + "*"):
+                        path.unlink(missing_ok=True)
         return records, final_controller, new_state
 
     def _read_records(self, extras, built):

@@ -251,6 +251,9 @@ class TestStandalone:
             4,
         )
         assert records.exc_counts.sum() == 0
+        # the chunk's stimulus file is removed after the run (the build cache does not grow)
+        static_arrays = engine._project.directory / "static_arrays"
+        assert list(static_arrays.glob("init_stimulus_values_*")) == []
         np.testing.assert_allclose(state["input_to_exc.w"].sum(axis=0), 78.0, rtol=1e-12)
         np.testing.assert_allclose(
             state["input_to_exc.w"] / weights,
