@@ -530,8 +530,9 @@ class StandaloneEngine:
             import shutil
 
             shutil.rmtree(project.directory / results_name, ignore_errors=True)
-            # the stimulus file is this run's own (0.6 MB per 100 slots at 784 inputs); other run_args
-            # files (weights, theta) may be shared with a concurrent identical run, and stay
+            # the stimulus file is this run's own (0.6 MB per 100 slots at 784 inputs);
+            # other run_args files (weights, theta) may be shared with a concurrent
+            # identical run, and stay
             for name in device.run_args_arrays:
                 if name.startswith("init_stimulus_values_"):
                     for path in (project.directory / "static_arrays").glob(name + "*"):
