@@ -74,6 +74,15 @@ def _parser():
         help="input-to-output lags of the time-binned analysis (ms)",
     )
 
+    sweep = commands.add_parser("sweep", help="run a parameter sweep on Dask")
+    sweep.add_argument("sweep_file", help="sweep TOML file (base, [set], [axes] or [[points]])")
+    sweep.add_argument(
+        "--scheduler", default=None, help="address of a running Dask scheduler (default: local)"
+    )
+    sweep.add_argument(
+        "--workers", type=int, default=None, help="local cluster workers (default: cores)"
+    )
+
     results = commands.add_parser(
         "results", help="regenerate results/ from the run folders of `make reproduce`"
     )
@@ -146,6 +155,15 @@ def main(argv=None):
                 arguments.run_dir, bin_ms=arguments.bin_ms, lags_ms=arguments.lags_ms
             )
             print("\n".join(str(path) for path in outputs))
+        elif arguments.command == "sweep":
+            from .sweep import load_sweep, run_sweep
+
+            sweep = load_sweep(arguments.sweep_file)
+            result = run_sweep(sweep, scheduler=arguments.scheduler, n_workers=arguments.workers)
+            print((sweep.folder / "summary.md").read_text())
+            if result.failures:
+                print(f"{len(result.failures)} point(s) failed: {', '.join(result.failures)}")
+                return 1
         elif arguments.command == "results":
             from .results import write_results
 

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-__all__ = ["DEFAULTS", "load_config", "parse_override", "dump_config", "shipped_config_names"]
+__all__ = [
+    "DEFAULTS",
+    "apply_values",
+    "dump_config",
+    "load_config",
+    "parse_override",
+    "shipped_config_names",
+]
 
 #: Every configuration key with its default value.
 DEFAULTS = {
@@ -154,6 +161,36 @@ def _set_dotted(updates, key, value):
     for part in parts[:-1]:
         node = node.setdefault(part, {})
     node[parts[-1]] = value
+
+
+def apply_values(config, values, origin):
+    """Return a copy of ``config`` with dotted keys set to typed values, validated.
+
+    Parameters
+    ----------
+    config : dict
+        A resolved config.
+    values : dict
+        ``{"table.key": value}``, values already typed (e.g. read from TOML).
+    origin : str
+        Named in error messages (e.g. the sweep file and point).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ConfigError
+        For an unknown key, a value of the wrong type or an invalid value.
+    """
+    updated = copy.deepcopy(config)
+    for key, value in values.items():
+        updates = {}
+        _set_dotted(updates, key, value)
+        _merge(updated, updates, origin)
+    _validate(updated, origin)
+    return updated
 
 
 def _validate(config, origin):
