@@ -456,27 +456,18 @@ def build_network(
     # one named clock for all slot operations: auto-named clocks ("clock_1", ...) would change
     # the generated code from build to build and defeat the standalone build cache
     slot_clock = Clock(dt=timing.slot_duration * second, name="slot_clock")
-    for name in ("input", "exc", "inh"):
+    for name in (*("input", "exc", "inh"), *PATHWAYS):
         statements = composed[name].code("slot_start")
         if name in PROTOCOL_VARIABLES:
             statements = "\n".join(["presentation_count = 0", statements])
-        if statements.strip():
+        # a pathway without synapses (all-but-self on one neuron) is inactive: skip it
+        if statements.strip() and getattr(objects[name], "active", True):
             objects[f"{name}_slot_start"] = objects[name].run_regularly(
                 statements,
                 clock=slot_clock,
                 when="start",
                 order=ORDER_SLOT_RESET,
                 name=f"{name}_slot_start",
-            )
-    for pathway in PATHWAYS:
-        statements = composed[pathway].code("slot_start")
-        if statements.strip() and objects[pathway].active:
-            objects[f"{pathway}_slot_start"] = objects[pathway].run_regularly(
-                statements,
-                clock=slot_clock,
-                when="start",
-                order=ORDER_SLOT_RESET,
-                name=f"{pathway}_slot_start",
             )
     if phase == "train" and normalisation_target is not None:
         _add_normalisation(objects, slot_clock)
