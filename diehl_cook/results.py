@@ -218,6 +218,11 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
             f"{metrics['train']['wall_time_s'] / 60:.1f} min |"
         )
         sections.append(_experiment_section(experiment, out, metrics))
+    total_s = sum(
+        metrics.get(phase, {}).get("wall_time_s", 0.0)
+        for metrics in found.values()
+        for phase in ("train", "label", "test")
+    )
     readme = "\n".join(
         [
             "# Results",
@@ -234,6 +239,10 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
             "Cook (2015): 82.9 % with 100 neurons after one pass, 87.0 % with 400 after three "
             "passes (`../shared/reference/diehl-cook-reference.md` section 6). Labels come "
             "from a frozen pass over the training images; accuracy is on the whole test set.",
+            "",
+            f"Train, label and test of the {len(found)} finished experiments took "
+            f"{total_s / 60:.1f} min of wall time in all, from their `metrics.json` "
+            "(make reproduce runs two at a time).",
             "",
             *sections,
         ]
