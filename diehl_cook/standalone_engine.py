@@ -513,12 +513,19 @@ class StandaloneEngine:
                 value = built.synapse_values(owner, value)
             run_args[view] = value * (volt if view.dim == volt.dim else 1)
         results_name = f"results-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        device.run(
-            directory=str(project.directory),
-            results_directory=results_name,
-            with_output=False,
-            run_args=run_args,
-        )
+        from filelock import FileLock
+
+        # the program reads its static arrays when it starts, and another process that
+        # loads the same build rewrites them (with the same content) under this lock: hold
+        # it while running, so no run starts on a half-written file.  Runs of one build are
+        # therefore serialised; runs of different builds are not.
+        with FileLock(str(project.directory) + ".lock"):
+            device.run(
+                directory=str(project.directory),
+                results_directory=results_name,
+                with_output=False,
+                run_args=run_args,
+            )
         try:
             records, final_controller = self._read_records(extras, built)
             new_state = built.read_state(self.variant.saved_state)

@@ -25,7 +25,8 @@ exactly when that file exists, so a second run of the sweep skips it.  A worker 
 mid-point makes Dask run the task again elsewhere, and the point resumes from its last
 checkpoint.  A point that raises is recorded in ``<sweep>/failures/<point>.txt`` and in the
 summary; the other points go on.  Concurrent points that build the same standalone program
-share its cache folder under a file lock (:mod:`diehl_cook.standalone_engine`).
+share its cache folder under a file lock, held while building and while running it
+(:mod:`diehl_cook.standalone_engine`), so points with the same model take turns.
 
 The summary (``summary.csv``, ``summary.md``, ``summary.png``) has one row per finished
 point: its parameters, test accuracy, mean information measures and wall time.
