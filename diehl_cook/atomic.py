@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_save_npz", "atomic_write_bytes", "atomic_write_text"]
+__all__ = ["atomic_save_figure", "atomic_save_npz", "atomic_write_bytes", "atomic_write_text"]
 
 
 def _atomic_write(path, write):
@@ -41,3 +41,10 @@ def atomic_write_text(path, text):
 def atomic_save_npz(path, **arrays):
     """Save arrays to a compressed ``.npz`` file atomically."""
     _atomic_write(path, lambda stream: np.savez_compressed(stream, **arrays))
+
+
+def atomic_save_figure(path, figure, dpi=110):
+    """Save a Matplotlib figure as PNG (tight bounding box) atomically."""
+    _atomic_write(
+        path, lambda stream: figure.savefig(stream, format="png", dpi=dpi, bbox_inches="tight")
+    )

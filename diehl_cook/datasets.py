@@ -62,6 +62,7 @@ __all__ = [
     "default_data_dir",
     "fetch",
     "load",
+    "load_configured",
     "locate_files",
     "read_cifar_binary",
     "read_cifar_pickle",
@@ -1011,6 +1012,30 @@ def _load_tfds(
         labels[index] = int(record["label"])
     _check_labels(f"TFDS {spec.name!r} split {split!r} ({where})", labels, spec.n_classes)
     return images, labels
+
+
+def load_configured(data: dict, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """Load the split that an experiment config's ``[data]`` table names.
+
+    Parameters
+    ----------
+    data : dict
+        The ``data`` table of a resolved config (``dataset``, ``data_dir``, ``source``,
+        ``folder``; empty strings mean the defaults).
+    split : {"train", "test"}
+
+    Returns
+    -------
+    images, labels
+        As :func:`load`.
+    """
+    return load(
+        data["dataset"],
+        split,
+        data_dir=data["data_dir"] or None,
+        source=data["source"],
+        folder=data["folder"] or None,
+    )
 
 
 def load(

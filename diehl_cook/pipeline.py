@@ -74,16 +74,10 @@ def _versions():
 
 
 def _dataset_split(config, split, count):
-    from .datasets import load
+    from .datasets import load_configured
 
     data = config["data"]
-    images, labels = load(
-        data["dataset"],
-        split,
-        data_dir=data["data_dir"] or None,
-        source=data["source"],
-        folder=data["folder"] or None,
-    )
+    images, labels = load_configured(data, split)
     if count:
         if count > len(images):
             raise ConfigError(

@@ -250,6 +250,14 @@ class SpikeTrains:
         row = np.floor(time / slot_duration + 1e-9).astype(np.int64)
         return cls(row, neuron, time - row * slot_duration)
 
+    @classmethod
+    def from_monitors(cls, monitors, slot_duration):
+        """``{layer: SpikeTrains}`` from ``{layer: brian2.SpikeMonitor}`` of one chunk."""
+        return {
+            layer: cls.from_monitor(monitor.i[:], monitor.t_[:], slot_duration)
+            for layer, monitor in monitors.items()
+        }
+
     def arrays(self):
         """Return the three arrays by name."""
         return {"row": self.row, "neuron": self.neuron, "time": self.time}

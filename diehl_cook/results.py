@@ -28,16 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .atomic import atomic_write_bytes, atomic_write_text
+from .analysis import DIEHL_COOK_ACCURACY, STUDY_ACCURACY
+from .atomic import atomic_save_figure, atomic_write_bytes, atomic_write_text
 from .labelling import running_accuracy
 
 __all__ = ["EXPERIMENTS", "Experiment", "write_results"]
 
-#: Accuracies reported by Capozzi et al. (the study), by dataset.
-STUDY_ACCURACY = {"mnist": 0.72, "fashion_mnist": 0.46, "cifar10": 0.09}
-#: Diehl & Cook (2015): (excitatory neurons, passes over the 60,000 images, accuracy).
-DIEHL_COOK_ACCURACY = {100: (1, 0.829), 400: (3, 0.870)}
-_TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
 _ANALYSIS_FIGURES = (
     "receptive_fields.png",
     "theta.png",
@@ -73,14 +69,6 @@ def _finished(run_dir):
     return metrics if "accuracy" in metrics.get("test", {}) else None
 
 
-def _figure_bytes(figure):
-    import io
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return buffer.getvalue()
-
-
 def _learning_curve(run_dir, n_classes, window):
     with np.load(run_dir / "records" / "train.npz") as saved:
         counts, labels = saved["exc_counts"], saved["labels"]
@@ -90,20 +78,13 @@ def _learning_curve(run_dir, n_classes, window):
 def _raster_figure(run_dir, config, n_shown):
     from matplotlib.figure import Figure
 
-    from .datasets import load
+    from .datasets import load_configured
     from .plotting import plot_presentations
     from .time_binned import load_recorded_spikes
 
     spikes = load_recorded_spikes(run_dir / "records" / "test_spike_trains.npz")
     n_shown = min(n_shown, spikes.n_presentations)
-    data = config["data"]
-    images, _ = load(
-        data["dataset"],
-        "test",
-        data_dir=data["data_dir"] or None,
-        source=data["source"],
-        folder=data["folder"] or None,
-    )
+    images, _ = load_configured(config["data"], "test")
     shown = images[spikes.image_index[:n_shown]]
     figure = Figure(figsize=(2.2 * n_shown + 1, 7.5))
     grid = figure.add_gridspec(4, n_shown, height_ratios=[1.2, 1, 1, 1])
@@ -145,8 +126,12 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
     dict
         ``{experiment name: metrics}`` of the finished experiments.
     """
-    from .datasets import dataset_info
+    from matplotlib.figure import Figure
 
+    from .datasets import dataset_info
+    from .plotting import plot_learning_curve
+
+    diehl_cook_by_size = {n_exc: (passes, value) for n_exc, passes, value in DIEHL_COOK_ACCURACY}
     runs_dir, results_dir = Path(runs_dir), Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     found = {}
@@ -182,18 +167,12 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
             "images_seen,accuracy\n"
             + "".join(f"{n},{a:.4f}\n" for n, a in zip(seen, running, strict=True)),
         )
-        from matplotlib.figure import Figure
-
-        from .plotting import plot_learning_curve
-
         figure = Figure(figsize=(5, 3.5))
         plot_learning_curve(seen, running, ax=figure.add_subplot())
         figure.suptitle(f"{experiment.description}: accuracy during training", fontsize=9)
-        atomic_write_bytes(out / "learning_curve.png", _figure_bytes(figure))
+        atomic_save_figure(out / "learning_curve.png", figure)
         if (run_dir / "records" / "test_spike_trains.npz").is_file():
-            atomic_write_bytes(
-                out / "raster.png", _figure_bytes(_raster_figure(run_dir, config, n_raster))
-            )
+            atomic_save_figure(out / "raster.png", _raster_figure(run_dir, config, n_raster))
         summary = {
             key: metrics.get(key)
             for key in ("dataset", "variant", "n_exc", "seed", "engine", "git_commit", "versions")
@@ -207,7 +186,7 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
         atomic_write_text(out / "metrics.json", json.dumps(summary, indent=1) + "\n")
         accuracy = metrics["test"]["accuracy"]
         study = STUDY_ACCURACY.get(dataset)
-        diehl_cook = DIEHL_COOK_ACCURACY.get(n_exc) if dataset == "mnist" else None
+        diehl_cook = diehl_cook_by_size.get(n_exc) if dataset == "mnist" else None
         table1.append(
             f"| {experiment.description} | **{_accuracy_text(accuracy)}** | "
             f"{100 * experiment.target:.0f} % | "

@@ -140,10 +140,7 @@ class RuntimeEngine:
                 position, controller.intensity, controller.retries, int(exc_counts[slot].sum())
             )
         learned_state = built.read_state(self.variant.saved_state)
-        spike_trains = {
-            layer: SpikeTrains.from_monitor(monitor.i[:], monitor.t_[:], self.timing.slot_duration)
-            for layer, monitor in spike_monitors.items()
-        }
+        spike_trains = SpikeTrains.from_monitors(spike_monitors, self.timing.slot_duration)
         records = ChunkRecords(
             positions, intensities, retries, exc_counts, input_counts, spike_trains
         )

@@ -29,6 +29,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+from filelock import FileLock
 
 from .atomic import atomic_write_text
 from .builder import SlotTiming, build_network
@@ -442,8 +443,6 @@ class StandaloneEngine:
             n_slots * self.timing.slot_duration * second, namespace={}, profile=self.profile
         )
         start = time.perf_counter()
-        from filelock import FileLock
-
         directory.mkdir(parents=True, exist_ok=True)
         try:
             with FileLock(str(directory) + ".lock"):
@@ -513,8 +512,6 @@ class StandaloneEngine:
                 value = built.synapse_values(owner, value)
             run_args[view] = value * (volt if view.dim == volt.dim else 1)
         results_name = f"results-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        from filelock import FileLock
-
         # the program reads its static arrays when it starts, and another process that
         # loads the same build rewrites them (with the same content) under this lock: hold
         # it while running, so no run starts on a half-written file.  Runs of one build are
@@ -562,10 +559,9 @@ class StandaloneEngine:
         )
         # record k (at the start of slot k) holds slot k-1; the last slot is read from the
         # final state of the groups
-        spike_trains = {
-            layer: SpikeTrains.from_monitor(monitor.i[:], monitor.t_[:], self.timing.slot_duration)
-            for layer, monitor in extras["spike_monitors"].items()
-        }
+        spike_trains = SpikeTrains.from_monitors(
+            extras["spike_monitors"], self.timing.slot_duration
+        )
         records = ChunkRecords(
             spike_trains=spike_trains,
             position=np.append(positions[1:], final_controller.position),

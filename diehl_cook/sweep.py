@@ -44,7 +44,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .atomic import atomic_write_bytes, atomic_write_text
+from .atomic import atomic_save_figure, atomic_write_text
 from .errors import ConfigError
 
 __all__ = ["Sweep", "SweepPoint", "SweepResult", "load_sweep", "run_point", "run_sweep"]
@@ -182,23 +182,23 @@ def load_sweep(path):
     return Sweep(name, path, runs_dir / name, axis_names, points)
 
 
+def _mean(values):
+    values = [value for value in values if value is not None]
+    return sum(values) / len(values) if values else None
+
+
 def _information_means(run_dir):
     neurons = json.loads((run_dir / "analysis" / "neurons.json").read_text())["neurons"]
-    table2 = json.loads((run_dir / "analysis" / "table2.json").read_text())
-
-    def mean(key, rows):
-        values = [row[key] for row in rows if row.get(key) is not None]
-        return sum(values) / len(values) if values else None
-
-    significant = [row for row in neurons if row.get("class_information_significant_bh")]
-    jaccards = [
-        {"jaccard": row["jaccard"]["spiked_vs_significant_fdr"]} for row in table2["classes"]
-    ]
+    classes = json.loads((run_dir / "analysis" / "table2.json").read_text())["classes"]
     return {
-        "mean_output_entropy_bits": mean("entropy_spiked_bits", neurons),
-        "mean_class_information_bits": mean("class_information_bits", neurons),
-        "n_neurons_with_class_information": len(significant),
-        "mean_jaccard_spiked_vs_significant": mean("jaccard", jaccards),
+        "mean_output_entropy_bits": _mean(row["entropy_spiked_bits"] for row in neurons),
+        "mean_class_information_bits": _mean(row["class_information_bits"] for row in neurons),
+        "n_neurons_with_class_information": sum(
+            bool(row.get("class_information_significant_bh")) for row in neurons
+        ),
+        "mean_jaccard_spiked_vs_significant": _mean(
+            row["jaccard"]["spiked_vs_significant_fdr"] for row in classes
+        ),
     }
 
 
@@ -410,13 +410,11 @@ def write_summary(sweep, result):
         ]
     atomic_write_text(sweep.folder / "summary.md", "\n".join(markdown) + "\n")
     if result.rows and sweep.axes:
-        atomic_write_bytes(sweep.folder / "summary.png", _summary_figure(sweep, result.rows))
+        atomic_save_figure(sweep.folder / "summary.png", _summary_figure(sweep, result.rows))
 
 
 def _summary_figure(sweep, rows):
     """Accuracy against the first non-seed axis, mean and spread over the other axes."""
-    import io
-
     import numpy as np
     from matplotlib.figure import Figure
 
@@ -436,6 +434,4 @@ def _summary_figure(sweep, rows):
     ax.set_xlabel(axis)
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(f"sweep {sweep.name}: mean ± s.d. over the other axes (dots: points)", fontsize=8)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
-    return buffer.getvalue()
+    return figure
