@@ -29,13 +29,11 @@ import time
 
 import numpy as np
 
-from diehl_cook.builder import SlotTiming
-from diehl_cook.components import load_variant
-from diehl_cook.datasets import load
-from diehl_cook.protocol import ControllerState, ProtocolSettings
-from diehl_cook.runtime_engine import RuntimeEngine
-from diehl_cook.simulation import run_phase
-from diehl_cook.standalone_engine import StandaloneEngine
+from diehl_cook.data import load
+from diehl_cook.model import SlotTiming, load_variant
+from diehl_cook.simulation import ControllerState, ProtocolSettings, run_phase
+from diehl_cook.simulation.runtime import RuntimeEngine
+from diehl_cook.simulation.standalone import StandaloneEngine
 
 
 def _measure(engine, images, chunk_slots, seed):

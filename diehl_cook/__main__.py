@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from .errors import ComponentError, ConfigError, ParameterError
+from .errors import DiehlCookError
 
 __all__ = ["main"]
 
@@ -34,6 +34,9 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="diehl_cook",
         description="Diehl & Cook (2015) spiking network: train, label, evaluate, analyse.",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error, not one line"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -103,7 +106,7 @@ def _parser():
 
 
 def _describe(config):
-    from .components import compose_model, load_variant
+    from .model import compose_model, load_variant
 
     variant = load_variant(config["model"]["variant"], config["model"]["components"])
     print(f"# {variant.name}: {variant.description}")
@@ -172,11 +175,13 @@ def main(argv=None):
                 print(f"{name}: {100 * metrics['test']['accuracy']:.2f}%")
             print(f"results written to {arguments.results_dir}")
         elif arguments.command == "data":
-            from .datasets import fetch
+            from .data import fetch
 
             folder = fetch(arguments.dataset, arguments.data_dir, source_dir=arguments.source_dir)
             print(f"{arguments.dataset}: {folder}")
-    except (ConfigError, ComponentError, ParameterError) as error:
+    except DiehlCookError as error:
+        if arguments.debug:
+            raise
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0

@@ -1,17 +1,22 @@
 """Experiment configuration: TOML files, ``--set`` overrides and validation.
 
 An experiment config has the tables ``[model]``, ``[data]``, ``[protocol]``,
-``[simulation]`` and ``[output]``; :data:`DEFAULTS` lists every key with its default.  Unknown
+``[simulation]`` and ``[output]``; their keys, types, defaults and meanings are the fields of
+the dataclasses in :mod:`diehl_cook.experiment`, and :data:`DEFAULTS` lists them as dicts.  Unknown
 keys, wrong types and bad values are errors that name the file and the key.  The resolved
 config (defaults filled in, overrides applied) is written into every run folder.
 """
 
 import copy
 import importlib.resources
+import json
 import tomllib
 from pathlib import Path
 
+from .data.registry import SOURCES
 from .errors import ConfigError
+from .experiment import default_config
+from .model.quantities import parse_quantity
 
 __all__ = [
     "DEFAULTS",
@@ -22,68 +27,10 @@ __all__ = [
     "shipped_config_names",
 ]
 
-#: Every configuration key with its default value.
-DEFAULTS = {
-    "model": {
-        # shipped variant name or path of a .variant.toml file
-        "variant": "diehl_cook_2015",
-        # excitatory (and inhibitory) neurons
-        "n_exc": 100,
-        # "<group>.<role>" = "file.eq": replace single components
-        "components": {},
-    },
-    "data": {
-        # mnist, fashion_mnist or cifar10
-        "dataset": "mnist",
-        # folder with <dataset>/ subfolders; "" = $DIEHL_COOK_DATA or ~/.cache/diehl_cook/data
-        "data_dir": "",
-        # folder holding the dataset's files directly (overrides data_dir), e.g. CIFAR-10's
-        "folder": "",
-        # "auto", "local" or "tfds"
-        "source": "auto",
-        # training images per epoch (first n of the training split); 0 = all
-        "n_train": 1000,
-        # training images shown with learning off to label the neurons; 0 = all
-        "n_label": 1000,
-        # test images; 0 = all
-        "n_test": 10000,
-    },
-    "protocol": {
-        "dt": "0.5 ms",
-        "presentation": "350 ms",
-        "rest": "150 ms",
-        "min_spikes": 5,
-        "intensity_start": 2.0,
-        "intensity_step": 1.0,
-        "max_retries": 20,
-        # sum of each excitatory neuron's input weights before every training slot
-        "normalisation_target": 78.0,
-    },
-    "simulation": {
-        # "runtime" (Python loop around Brian2 runs) or "standalone" (one compiled program)
-        "engine": "standalone",
-        # Brian2 code generation target of the runtime engine: "cython" or "numpy"
-        "codegen_target": "cython",
-        # slots (presentations, retries included) per chunk; a checkpoint after each
-        "chunk_slots": 1000,
-        "seed": 0,
-        "epochs": 1,
-        # show progress bars
-        "progress": True,
-    },
-    "output": {
-        # folder that holds run folders (relative paths: to the current directory)
-        "runs_dir": "runs",
-        # run folder name; "" = <config name>-<date>-<time>
-        "name": "",
-        # test images whose spike times (input, excitatory, inhibitory) are recorded, for
-        # rasters and time-binned information; 0 = none
-        "record_spike_times": 100,
-    },
-}
+#: Every configuration key with its default value (from :mod:`diehl_cook.experiment`).
+DEFAULTS = default_config()
 
 _ENGINES = ("runtime", "standalone")
-_SOURCES = ("auto", "local", "tfds")
 
 
 def shipped_config_names():
@@ -194,18 +141,20 @@ def apply_values(config, values, origin):
 
 
 def _validate(config, origin):
-    from .quantities import parse_quantity
-
     simulation, data, protocol = config["simulation"], config["data"], config["protocol"]
     if simulation["engine"] not in _ENGINES:
         raise ConfigError(f"{origin}: simulation.engine must be one of {_ENGINES}")
-    if data["source"] not in _SOURCES:
-        raise ConfigError(f"{origin}: data.source must be one of {_SOURCES}")
+    if data["source"] not in SOURCES:
+        raise ConfigError(f"{origin}: data.source must be one of {SOURCES}")
     for key in ("n_train", "n_label", "n_test"):
         if data[key] < 0:
             raise ConfigError(f"{origin}: data.{key} must be >= 0 (0 means all)")
     if config["model"]["n_exc"] < 1:
         raise ConfigError(f"{origin}: model.n_exc must be >= 1")
+    if protocol["normalisation_target"] < 0:
+        raise ConfigError(
+            f"{origin}: protocol.normalisation_target must be >= 0 (0 means the variant's value)"
+        )
     if simulation["chunk_slots"] < 1 or simulation["epochs"] < 1:
         raise ConfigError(f"{origin}: simulation.chunk_slots and epochs must be >= 1")
     for key in ("dt", "presentation", "rest"):
@@ -263,8 +212,6 @@ def _toml_value(value):
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
-    import json
-
     return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 

@@ -1,17 +1,7 @@
 """Train, label and evaluate: one function per command, each reading and writing a run folder.
 
-Run folder (``<runs_dir>/<name>/``)::
-
-    config.toml            resolved configuration
-    state.npz              learned state: ``input_to_exc.w`` (n_input, n_exc), ``exc.theta`` (V)
-    records/train.npz      per-presentation spike counts of every input and excitatory neuron,
-    records/label.npz      with image index, class label, intensity and retries
-    records/test.npz
-    records/test_spike_trains.npz  spike times (input, exc, inh) of the first test images
-    assignments.npz        class of every excitatory neuron (-1: never fired)
-    predictions.npz        predicted and true class of every test image
-    confusion_matrix.csv   rows: true class, columns: predicted class
-    metrics.json           accuracy, counts, timings, seed, versions, git commit
+The run folder's layout and the formats of its files are defined by
+:class:`diehl_cook.run_folder.RunFolder`.
 
 Training writes into ``<name>.incomplete/`` with checkpoints after every chunk; the folder is
 renamed to ``<name>/`` when training finishes, so a run folder without the suffix always holds
@@ -19,7 +9,6 @@ a complete training.  Every file is written atomically (temporary file, then ren
 """
 
 import datetime
-import json
 import platform
 import shutil
 import subprocess
@@ -29,14 +18,16 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .atomic import atomic_save_npz, atomic_write_text
 from .config import dump_config, load_config
+from .data import dataset_info, load_configured
 from .errors import ConfigError
+from .experiment import Experiment
 from .labelling import accuracy, assign_labels, confusion_matrix, predict
+from .model import load_variant
+from .run_folder import RunFolder
+from .simulation import make_engine, run_phase
 
 __all__ = ["evaluate", "label", "run", "train", "load_run_config"]
-
-INCOMPLETE_SUFFIX = ".incomplete"
 
 
 def _git_commit():
@@ -74,8 +65,6 @@ def _versions():
 
 
 def _dataset_split(config, split, count):
-    from .datasets import load_configured
-
     data = config["data"]
     images, labels = load_configured(data, split)
     if count:
@@ -89,73 +78,41 @@ def _dataset_split(config, split, count):
 
 
 def _make_engine(config, n_input):
-    from .builder import SlotTiming
-    from .components import load_variant
-    from .protocol import ProtocolSettings
-    from .quantities import parse_quantity
-
-    model, protocol, simulation = config["model"], config["protocol"], config["simulation"]
-    variant = load_variant(model["variant"], model["components"])
-    timing = SlotTiming(
-        dt=float(parse_quantity(protocol["dt"])),
-        presentation=float(parse_quantity(protocol["presentation"])),
-        rest=float(parse_quantity(protocol["rest"])),
-    )
-    settings = ProtocolSettings(
-        min_spikes=protocol["min_spikes"],
-        intensity_start=protocol["intensity_start"],
-        intensity_step=protocol["intensity_step"],
-        max_retries=protocol["max_retries"],
-        normalisation_target=protocol["normalisation_target"],
-    )
-    common = dict(
+    """Create the engine of a resolved config, for ``n_input`` inputs."""
+    experiment = Experiment.from_config(config)
+    model, simulation = experiment.model, experiment.simulation
+    variant = load_variant(model.variant, model.components)
+    return make_engine(
+        simulation.engine,
+        variant,
+        codegen_target=simulation.codegen_target,
         n_input=n_input,
-        n_exc=model["n_exc"],
-        settings=settings,
-        timing=timing,
-        model_seed=simulation["seed"],
+        n_exc=model.n_exc,
+        settings=experiment.protocol.settings,
+        timing=experiment.protocol.timing,
+        model_seed=simulation.seed,
     )
-    if simulation["engine"] == "runtime":
-        from .runtime_engine import RuntimeEngine
-
-        return RuntimeEngine(variant, codegen_target=simulation["codegen_target"], **common)
-    from .standalone_engine import StandaloneEngine
-
-    return StandaloneEngine(variant, **common)
 
 
-def _save_records(path, records, labels):
-    atomic_save_npz(
-        path,
+def _save_records(folder, phase, records, labels):
+    folder.write_phase_records(
+        phase,
         image_index=records.image_index,
         labels=np.asarray(labels)[records.image_index],
         exc_counts=records.exc_counts,
         input_counts=records.input_counts,
         intensity=records.intensity,
         retries=records.retries,
-        n_slots=np.array(records.n_slots),
+        n_slots=records.n_slots,
     )
-
-
-def _update_metrics(run_dir, updates):
-    path = Path(run_dir) / "metrics.json"
-    metrics = json.loads(path.read_text()) if path.is_file() else {}
-    for key, value in updates.items():
-        if isinstance(value, dict) and isinstance(metrics.get(key), dict):
-            metrics[key].update(value)
-        else:
-            metrics[key] = value
-    atomic_write_text(path, json.dumps(metrics, indent=2, sort_keys=True))
-    return metrics
 
 
 def load_run_config(run_dir):
     """Read the resolved config of a run folder."""
-    run_dir = Path(run_dir)
-    path = run_dir / "config.toml"
-    if not path.is_file():
-        raise ConfigError(f"{run_dir}: not a run folder (no config.toml)")
-    config, _ = load_config(path)
+    folder = RunFolder(run_dir)
+    if not folder.has_config():
+        raise ConfigError(f"{folder.path}: not a run folder (no {folder.config_path.name})")
+    config, _ = load_config(folder.config_path)
     return config
 
 
@@ -189,10 +146,9 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
     pathlib.Path or None
         The complete run folder, or None if stopped by ``max_chunks``.
     """
-    from .simulation import run_phase
-
     final_dir = Path(run_dir) if run_dir is not None else _run_dir_for(config, config_source)
-    work_dir = final_dir.with_name(final_dir.name + INCOMPLETE_SUFFIX)
+    work = RunFolder(final_dir).incomplete
+    work_dir = work.path
     if final_dir.exists():
         raise ConfigError(f"{final_dir}: run folder exists already (choose another name)")
     if work_dir.exists() and not resume:
@@ -206,7 +162,7 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
     if resume:
         config = load_run_config(work_dir)
     else:
-        atomic_write_text(work_dir / "config.toml", dump_config(config))
+        work.write_config(dump_config(config))
     images, labels = _dataset_split(config, "train", config["data"]["n_train"])
     engine = _make_engine(config, images.shape[1])
     simulation = config["simulation"]
@@ -221,7 +177,7 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
             learned_state=learned_state,
             seed=simulation["seed"] + 1000 * epoch,
             chunk_slots=simulation["chunk_slots"],
-            checkpoint_dir=work_dir / "checkpoints" / f"train-epoch{epoch}",
+            checkpoint_dir=work.checkpoint_dir("train", epoch=epoch),
             progress=simulation["progress"],
             max_chunks=max_chunks,
         )
@@ -229,13 +185,11 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
             return None
         epoch_records.append((records, timings))
     final_records = epoch_records[-1][0]
-    (work_dir / "records").mkdir(exist_ok=True)
-    _save_records(work_dir / "records" / "train.npz", final_records, labels)
-    atomic_save_npz(work_dir / "state.npz", **learned_state)
+    _save_records(work, "train", final_records, labels)
+    work.write_state(learned_state)
     n_images = len(images) * simulation["epochs"]
     wall = time.perf_counter() - started
-    _update_metrics(
-        work_dir,
+    work.update_metrics(
         {
             "seed": simulation["seed"],
             "engine": engine.name,
@@ -249,43 +203,23 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
                 "n_slots": int(sum(t["n_slots"] for _, t in epoch_records)),
                 "wall_time_s": wall,
                 "ms_per_image": 1000 * wall / n_images,
-                "compile_seconds": getattr(engine, "compile_seconds", {}),
+                "compile_seconds": engine.compile_seconds,
                 "mean_exc_spikes": float(final_records.exc_counts.sum(axis=1).mean()),
             },
         },
     )
-    shutil.rmtree(work_dir / "checkpoints", ignore_errors=True)
+    shutil.rmtree(work.checkpoints_dir, ignore_errors=True)
     work_dir.rename(final_dir)
     return final_dir
 
 
-def _save_spike_trains(path, records, labels, n_recorded, config):
-    """Write the recorded spike times of the first ``n_recorded`` presentations."""
-    from .quantities import parse_quantity
-
-    protocol = config["protocol"]
-    arrays = {
-        "image_index": records.image_index[:n_recorded],
-        "labels": np.asarray(labels)[:n_recorded],
-        "presentation_s": np.array(float(parse_quantity(protocol["presentation"]))),
-        "rest_s": np.array(float(parse_quantity(protocol["rest"]))),
-    }
-    for layer, trains in records.spike_trains.items():
-        arrays[f"{layer}_presentation"] = trains.row
-        arrays[f"{layer}_neuron"] = trains.neuron
-        arrays[f"{layer}_time_s"] = trains.time
-    atomic_save_npz(path, **arrays)
-
-
 def _frozen_pass(run_dir, phase, split, count_key, engine=None, record_spikes_images=0):
-    from .simulation import run_phase
-
+    folder = RunFolder(run_dir)
     config = load_run_config(run_dir)
     images, labels = _dataset_split(config, split, config["data"][count_key])
     engine = engine or _make_engine(config, images.shape[1])
-    with np.load(Path(run_dir) / "state.npz") as saved:
-        learned_state = {name: saved[name] for name in saved.files}
-    compiled_before = set(getattr(engine, "compile_seconds", {}))
+    learned_state = folder.read_state()
+    compiled_before = set(engine.compile_seconds)
     records, _, timings = run_phase(
         engine,
         phase,
@@ -293,17 +227,16 @@ def _frozen_pass(run_dir, phase, split, count_key, engine=None, record_spikes_im
         learned_state=learned_state,
         seed=config["simulation"]["seed"],
         chunk_slots=config["simulation"]["chunk_slots"],
-        checkpoint_dir=Path(run_dir) / "checkpoints" / phase,
+        checkpoint_dir=folder.checkpoint_dir(phase),
         progress=config["simulation"]["progress"],
         record_spikes_images=record_spikes_images,
     )
-    (Path(run_dir) / "records").mkdir(exist_ok=True)
-    _save_records(Path(run_dir) / "records" / f"{phase}.npz", records, labels)
-    shutil.rmtree(Path(run_dir) / "checkpoints" / phase, ignore_errors=True)
+    _save_records(folder, phase, records, labels)
+    shutil.rmtree(folder.checkpoint_dir(phase), ignore_errors=True)
     timings["ms_per_image"] = 1000 * timings["wall_time_s"] / len(images)
     timings["compile_seconds"] = {
         key: seconds
-        for key, seconds in getattr(engine, "compile_seconds", {}).items()
+        for key, seconds in engine.compile_seconds.items()
         if key not in compiled_before
     }
     return config, records, labels[records.image_index], timings
@@ -315,15 +248,13 @@ def label(run_dir, engine=None):
     Writes ``records/label.npz`` and ``assignments.npz`` and returns the assignments.
     ``engine`` lets :func:`run` share one compiled frozen program with :func:`evaluate`.
     """
-    from .datasets import dataset_info
-
     config, records, labels, timings = _frozen_pass(run_dir, "label", "train", "n_label", engine)
     n_classes = dataset_info(config["data"]["dataset"]).n_classes
     assignments = assign_labels(records.exc_counts, labels, n_classes)
-    atomic_save_npz(Path(run_dir) / "assignments.npz", assignments=assignments)
+    folder = RunFolder(run_dir)
+    folder.write_assignments(assignments)
     per_class = np.bincount(assignments[assignments >= 0], minlength=n_classes)
-    _update_metrics(
-        run_dir,
+    folder.update_metrics(
         {
             "label": {
                 "n_images": len(labels),
@@ -344,36 +275,31 @@ def evaluate(run_dir, engine=None):
     dict
         The run's metrics, with ``test.accuracy`` (0-1).
     """
-    from .datasets import dataset_info
+    from .model import parse_quantity
 
-    assignments_path = Path(run_dir) / "assignments.npz"
-    if not assignments_path.is_file():
-        raise ConfigError(f"{run_dir}: no assignments.npz; run `label` first")
-    with np.load(assignments_path) as saved:
-        assignments = saved["assignments"]
+    folder = RunFolder(run_dir)
+    if not folder.has_assignments():
+        raise ConfigError(f"{run_dir}: no {folder.assignments_path.name}; run `label` first")
+    assignments = folder.read_assignments()
     n_recorded = load_run_config(run_dir)["output"]["record_spike_times"]
     config, records, labels, timings = _frozen_pass(
         run_dir, "test", "test", "n_test", engine, record_spikes_images=n_recorded
     )
     if records.spike_trains:
-        _save_spike_trains(
-            Path(run_dir) / "records" / "test_spike_trains.npz",
-            records,
-            labels,
-            min(n_recorded, len(labels)),
-            config,
+        n_kept = min(n_recorded, len(labels))
+        folder.write_spike_trains(
+            records.image_index[:n_kept],
+            np.asarray(labels)[:n_kept],
+            float(parse_quantity(config["protocol"]["presentation"])),
+            float(parse_quantity(config["protocol"]["rest"])),
+            records.spike_trains,
         )
     n_classes = dataset_info(config["data"]["dataset"]).n_classes
     predictions = predict(records.exc_counts, assignments, n_classes)
     matrix = confusion_matrix(labels, predictions, n_classes)
-    atomic_save_npz(
-        Path(run_dir) / "predictions.npz", predicted=predictions, true=labels.astype(np.int64)
-    )
-    header = "true\\predicted," + ",".join(str(c) for c in range(n_classes))
-    rows = [f"{c}," + ",".join(str(v) for v in matrix[c]) for c in range(n_classes)]
-    atomic_write_text(Path(run_dir) / "confusion_matrix.csv", "\n".join([header, *rows]) + "\n")
-    return _update_metrics(
-        run_dir,
+    folder.write_predictions(predictions, labels.astype(np.int64))
+    folder.write_confusion_matrix(matrix)
+    return folder.update_metrics(
         {
             "test": {
                 "accuracy": accuracy(labels, predictions),
@@ -407,23 +333,21 @@ def run(config, config_source=None, run_dir=None, resume=False):
     run_dir : pathlib.Path
     metrics : dict
     """
-    from .datasets import dataset_info
-
     if resume and run_dir is None and not config["output"]["name"]:
         raise ConfigError("run --resume needs a fixed run folder: set output.name")
     final_dir = Path(run_dir) if run_dir is not None else _run_dir_for(config, config_source)
     if not (resume and final_dir.exists()):
-        incomplete = final_dir.with_name(final_dir.name + INCOMPLETE_SUFFIX)
+        incomplete = RunFolder(final_dir).incomplete
         final_dir = train(
             config, config_source, run_dir=final_dir, resume=resume and incomplete.exists()
         )
-    metrics_path = final_dir / "metrics.json"
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
-    if "accuracy" in metrics.get("test", {}) and (final_dir / "assignments.npz").is_file():
+    folder = RunFolder(final_dir)
+    metrics = folder.read_metrics(missing_ok=True)
+    if "accuracy" in metrics.get("test", {}) and folder.has_assignments():
         return final_dir, metrics
     height, width = dataset_info(config["data"]["dataset"]).image_shape
     frozen_engine = _make_engine(load_run_config(final_dir), height * width)
-    if not (final_dir / "assignments.npz").is_file() or "label" not in metrics:
+    if not folder.has_assignments() or "label" not in metrics:
         label(final_dir, frozen_engine)
     metrics = evaluate(final_dir, frozen_engine)
     return final_dir, metrics

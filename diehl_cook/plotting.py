@@ -383,8 +383,10 @@ def plot_presentations(
     images : (n_shown, height, width) array_like
         The images shown, in order.
     layers : dict
-        ``{layer name: (presentation, neuron, time_s)}`` arrays, ``presentation`` in
-        ``0 ... n_shown - 1`` and ``time_s`` from that presentation's onset (s).
+        ``{layer name: spike trains}``, each a :class:`~diehl_cook.simulation.SpikeTrains`
+        (``row``, ``neuron``, ``time``) or a ``(presentation, neuron, time_s)`` tuple of
+        arrays; ``presentation`` in ``0 ... n_shown - 1``, times from that presentation's
+        onset (s).
     slot_s, presentation_s : float
         Slot length (presentation plus rest) and presentation length (s).
     axes : sequence of matplotlib.axes.Axes, optional
@@ -414,7 +416,11 @@ def plot_presentations(
         axes[k].set_yticks([])
         if titles is not None:
             axes[k].set_title(titles[k], fontsize=9)
-    for row, (name, (presentation, neuron, time_s)) in enumerate(layers.items()):
+    for row, (name, trains) in enumerate(layers.items()):
+        if hasattr(trains, "row"):
+            presentation, neuron, time_s = trains.row, trains.neuron, trains.time
+        else:
+            presentation, neuron, time_s = trains
         ax = axes[n_shown + row]
         presentation = np.asarray(presentation)
         shown = presentation < n_shown

@@ -22,24 +22,25 @@ Every file is written atomically.  No Brian2 objects: this works from saved arra
 from __future__ import annotations
 
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from .analysis import DIEHL_COOK_ACCURACY, STUDY_ACCURACY
+from .analysis.reference import DIEHL_COOK_ACCURACY, STUDY_ACCURACY
 from .atomic import atomic_save_figure, atomic_write_bytes, atomic_write_text
 from .labelling import running_accuracy
+from .run_folder import AnalysisFiles, RunFolder
+from .simulation.protocol import SPIKE_LAYERS
 
 __all__ = ["EXPERIMENTS", "Experiment", "write_results"]
 
 _ANALYSIS_FIGURES = (
-    "receptive_fields.png",
-    "theta.png",
-    "confusion_matrix.png",
-    "mi_vs_weights.png",
+    AnalysisFiles.RECEPTIVE_FIELDS,
+    AnalysisFiles.THETA,
+    AnalysisFiles.CONFUSION_MATRIX,
+    AnalysisFiles.MI_VS_WEIGHTS,
 )
+#: Files of ``analysis/`` copied into each experiment's results folder.
+_ANALYSIS_COPIED = _ANALYSIS_FIGURES + (AnalysisFiles.TABLE2_MD, AnalysisFiles.TIME_BINNED_MD)
 
 
 @dataclass(frozen=True)
@@ -61,28 +62,25 @@ EXPERIMENTS = (
 )
 
 
-def _finished(run_dir):
-    metrics_path = run_dir / "metrics.json"
-    if not metrics_path.is_file():
+def _finished(folder):
+    if not folder.has_metrics():
         return None
-    metrics = json.loads(metrics_path.read_text())
+    metrics = folder.read_metrics()
     return metrics if "accuracy" in metrics.get("test", {}) else None
 
 
-def _learning_curve(run_dir, n_classes, window):
-    with np.load(run_dir / "records" / "train.npz") as saved:
-        counts, labels = saved["exc_counts"], saved["labels"]
-    return running_accuracy(counts, labels, n_classes, window)
+def _learning_curve(folder, n_classes, window):
+    saved = folder.read_phase_records("train", required=("exc_counts", "labels"))
+    return running_accuracy(saved["exc_counts"], saved["labels"], n_classes, window)
 
 
-def _raster_figure(run_dir, config, n_shown):
+def _raster_figure(folder, config, n_shown):
     from matplotlib.figure import Figure
 
-    from .datasets import load_configured
+    from .data import load_configured
     from .plotting import plot_presentations
-    from .time_binned import load_recorded_spikes
 
-    spikes = load_recorded_spikes(run_dir / "records" / "test_spike_trains.npz")
+    spikes = folder.read_spike_trains()
     n_shown = min(n_shown, spikes.n_presentations)
     images, _ = load_configured(config["data"], "test")
     shown = images[spikes.image_index[:n_shown]]
@@ -90,7 +88,7 @@ def _raster_figure(run_dir, config, n_shown):
     grid = figure.add_gridspec(4, n_shown, height_ratios=[1.2, 1, 1, 1])
     axes = [figure.add_subplot(grid[0, k]) for k in range(n_shown)]
     axes += [figure.add_subplot(grid[1 + row, :]) for row in range(3)]
-    layers = {name: spikes.layers[name] for name in ("input", "exc", "inh")}
+    layers = {name: spikes.layers[name] for name in SPIKE_LAYERS}
     plot_presentations(
         shown,
         layers,
@@ -128,7 +126,7 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
     """
     from matplotlib.figure import Figure
 
-    from .datasets import dataset_info
+    from .data import dataset_info
     from .plotting import plot_learning_curve
 
     diehl_cook_by_size = {n_exc: (passes, value) for n_exc, passes, value in DIEHL_COOK_ACCURACY}
@@ -142,26 +140,26 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
         "|---|---|---|---|---|---|---|---|",
     ]
     for experiment in experiments:
-        run_dir = runs_dir / experiment.name
-        metrics = _finished(run_dir)
+        folder = RunFolder(runs_dir / experiment.name)
+        metrics = _finished(folder)
         if metrics is None:
             table1.append(
-                f"| {experiment.description} | not run (no finished `{run_dir}`) | "
+                f"| {experiment.description} | not run (no finished `{folder.path}`) | "
                 f"{100 * experiment.target:.0f} % | | | | | |"
             )
             continue
         found[experiment.name] = metrics
-        config = tomllib.loads((run_dir / "config.toml").read_text())
+        config = folder.read_config()
         dataset = config["data"]["dataset"]
         n_exc = config["model"]["n_exc"]
         info = dataset_info(dataset)
         out = results_dir / experiment.name
         out.mkdir(exist_ok=True)
-        for name in _ANALYSIS_FIGURES + ("table2.md", "time_binned.md"):
-            source = run_dir / "analysis" / name
+        for name in _ANALYSIS_COPIED:
+            source = folder.analysis_path(name)
             if source.is_file():
                 atomic_write_bytes(out / name, source.read_bytes())
-        seen, running = _learning_curve(run_dir, info.n_classes, window)
+        seen, running = _learning_curve(folder, info.n_classes, window)
         atomic_write_text(
             out / "learning_curve.csv",
             "images_seen,accuracy\n"
@@ -171,8 +169,8 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
         plot_learning_curve(seen, running, ax=figure.add_subplot())
         figure.suptitle(f"{experiment.description}: accuracy during training", fontsize=9)
         atomic_save_figure(out / "learning_curve.png", figure)
-        if (run_dir / "records" / "test_spike_trains.npz").is_file():
-            atomic_save_figure(out / "raster.png", _raster_figure(run_dir, config, n_raster))
+        if folder.has_spike_trains():
+            atomic_save_figure(out / "raster.png", _raster_figure(folder, config, n_raster))
         summary = {
             key: metrics.get(key)
             for key in ("dataset", "variant", "n_exc", "seed", "engine", "git_commit", "versions")
@@ -241,7 +239,7 @@ def _experiment_section(experiment, out, metrics):
         f"[accuracy during training]({out.name}/learning_curve.png)."
     )
     lines.append("")
-    table2 = out / "table2.md"
+    table2 = out / AnalysisFiles.TABLE2_MD
     if table2.is_file():
         body = table2.read_text().splitlines()
         # demote the analysis file's headings below this section's

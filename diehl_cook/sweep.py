@@ -26,7 +26,7 @@ mid-point makes Dask run the task again elsewhere, and the point resumes from it
 checkpoint.  A point that raises is recorded in ``<sweep>/failures/<point>.txt`` and in the
 summary; the other points go on.  Concurrent points that build the same standalone program
 share its cache folder under a file lock, held while building and while running it
-(:mod:`diehl_cook.standalone_engine`), so points with the same model take turns.
+(:mod:`diehl_cook.simulation.standalone`), so points with the same model take turns.
 
 The summary (``summary.csv``, ``summary.md``, ``summary.png``) has one row per finished
 point: its parameters, test accuracy, mean information measures and wall time.
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import json
 import os
 import time
 import tomllib
@@ -46,6 +45,7 @@ from pathlib import Path
 
 from .atomic import atomic_save_figure, atomic_write_text
 from .errors import ConfigError
+from .run_folder import AnalysisFiles, RunFolder
 
 __all__ = ["Sweep", "SweepPoint", "SweepResult", "load_sweep", "run_point", "run_sweep"]
 
@@ -57,7 +57,12 @@ ALIASES = {
     "n_exc": "model.n_exc",
 }
 #: File in a point's run folder that marks it finished (written last).
-FINISHED_NAME = "sweep_point.json"
+FINISHED_NAME = RunFolder.SWEEP_POINT
+#: Permutations of each point's information analysis: half of the default of
+#: :func:`diehl_cook.analysis.analyze_run` (200), which keeps the analysis cheap next to the
+#: point's run.  Kept at the value the sweep has always passed: another value would change
+#: every point's p-values, significant sets and summary row.
+ANALYSIS_N_PERMUTATIONS = 100
 
 
 @dataclass(frozen=True)
@@ -187,9 +192,9 @@ def _mean(values):
     return sum(values) / len(values) if values else None
 
 
-def _information_means(run_dir):
-    neurons = json.loads((run_dir / "analysis" / "neurons.json").read_text())["neurons"]
-    classes = json.loads((run_dir / "analysis" / "table2.json").read_text())["classes"]
+def _information_means(folder):
+    neurons = folder.read_analysis_json(AnalysisFiles.NEURONS_JSON)["neurons"]
+    classes = folder.read_analysis_json(AnalysisFiles.TABLE2_JSON)["classes"]
     return {
         "mean_output_entropy_bits": _mean(row["entropy_spiked_bits"] for row in neurons),
         "mean_class_information_bits": _mean(row["class_information_bits"] for row in neurons),
@@ -223,23 +228,23 @@ def run_point(config, run_dir, values):
     from .analysis import analyze_run
     from .pipeline import run
 
-    run_dir = Path(run_dir)
     start = time.perf_counter()
-    run_dir, metrics = run(config, run_dir=run_dir, resume=True)
-    if not (run_dir / "analysis" / "summary.md").is_file():
-        analyze_run(run_dir, n_permutations=100)
+    run_dir, metrics = run(config, run_dir=Path(run_dir), resume=True)
+    folder = RunFolder(run_dir)
+    if not folder.analysis_summary_path.is_file():
+        analyze_run(folder.path, n_permutations=ANALYSIS_N_PERMUTATIONS)
     row = {
         **values,
-        "point": run_dir.name,
+        "point": folder.name,
         "accuracy": metrics["test"]["accuracy"],
-        **_information_means(run_dir),
+        **_information_means(folder),
         "run_wall_time_s": sum(
             metrics.get(phase, {}).get("wall_time_s", 0.0) for phase in ("train", "label", "test")
         ),
         "task_wall_time_s": time.perf_counter() - start,
         "worker_pid": os.getpid(),
     }
-    atomic_write_text(run_dir / FINISHED_NAME, json.dumps(row, indent=1))
+    folder.write_sweep_point(row)
     return row
 
 
@@ -262,8 +267,7 @@ def _brian2_import_plugin():
 
 
 def _finished_row(run_dir):
-    marker = Path(run_dir) / FINISHED_NAME
-    return json.loads(marker.read_text()) if marker.is_file() else None
+    return RunFolder(run_dir).read_sweep_point()
 
 
 def run_sweep(sweep, *, scheduler=None, n_workers=None, client=None, progress=True):

@@ -350,6 +350,39 @@ def test_rerun_is_deterministic_and_replaces_the_folder(independent_run):
     assert not [path for path in folder.iterdir() if path.name.startswith(".analysis")]
 
 
+def test_recorded_spike_times_add_the_time_binned_tables(tmp_path):
+    from diehl_cook.run_folder import RunFolder
+    from diehl_cook.simulation import SpikeTrains
+
+    labels, input_counts, exc_counts = dependent_counts(7)
+    folder = RunFolder(write_run(tmp_path / "run", labels, input_counts, exc_counts))
+    rng = np.random.default_rng(7)
+    n_recorded = 3
+
+    def trains(n_neurons, n_spikes):
+        return SpikeTrains(
+            rng.integers(0, n_recorded, n_spikes),
+            rng.integers(0, n_neurons, n_spikes).astype(np.int32),
+            rng.uniform(0.0, 0.5, n_spikes),
+        )
+
+    folder.write_spike_trains(
+        np.arange(n_recorded),
+        labels[:n_recorded],
+        0.35,
+        0.15,
+        {"input": trains(N_INPUT, 400), "exc": trains(N_EXC, 60), "inh": trains(N_EXC, 30)},
+    )
+    outputs = analyze_run(folder, n_permutations=19, seed=0, lags_ms=(0.0, 5.0))
+    names = [path.name for path in outputs]
+    assert names[6:9] == ["time_binned.md", "time_binned.csv", "time_binned.json"]
+    document = json.loads(folder.analysis_path("time_binned.json").read_text())
+    assert document["n_presentations"] == n_recorded
+    assert [row["lag_ms"] for row in document["rows"]] == [0.0, 5.0]
+    assert all(row["n_samples"] == n_recorded * 70 for row in document["rows"])
+    assert "time_binned.md" in folder.analysis_summary_path.read_text()
+
+
 # ---------------------------------------------------------------------------
 # (4) Missing files
 # ---------------------------------------------------------------------------

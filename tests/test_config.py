@@ -41,7 +41,7 @@ def test_defaults_load(pristine_defaults):
     assert config is not DEFAULTS
     assert config["model"]["variant"] == "diehl_cook_2015"
     assert config["model"]["n_exc"] == 100
-    assert config["protocol"]["normalisation_target"] == 78.0
+    assert config["protocol"]["normalisation_target"] == 0.0  # the variant's value
     assert config["simulation"]["engine"] == "standalone"
 
 

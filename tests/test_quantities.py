@@ -1,4 +1,4 @@
-"""Tests of diehl_cook.quantities: strict "<number> <unit>" parsing and formatting."""
+"""Tests of diehl_cook.model.quantities: strict "<number> <unit>" parsing and formatting."""
 
 import re
 
@@ -6,7 +6,7 @@ import pytest
 from brian2 import Hz, kHz, ms, mV, second, volt
 from brian2.units.fundamentalunits import Quantity, get_dimensions
 
-from diehl_cook.quantities import format_quantity, parse_quantity
+from diehl_cook.model import format_quantity, parse_quantity
 
 
 @pytest.fixture(autouse=True)

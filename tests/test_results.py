@@ -7,6 +7,7 @@ import pytest
 
 from diehl_cook.labelling import running_accuracy
 from diehl_cook.results import EXPERIMENTS, write_results
+from diehl_cook.run_folder import AnalysisFiles, RunFolder
 
 
 def test_running_accuracy_scores_each_window_with_the_previous_windows_labels():
@@ -40,3 +41,49 @@ def test_results_come_from_the_run_folders_only(tiny_run, tmp_path):
     rows = (tmp_path / "mnist" / "learning_curve.csv").read_text().splitlines()[1:]
     assert [int(row.split(",")[0]) for row in rows] == seen.tolist()
     np.testing.assert_allclose([float(row.split(",")[1]) for row in rows], scores, atol=5e-5)
+
+
+def _synthetic_run(folder, n_train=12, n_exc=4):
+    """A finished, analysed run folder written through RunFolder (no simulation, no data)."""
+    rng = np.random.default_rng(0)
+    folder.write_config('[data]\ndataset = "mnist"\n\n[model]\nn_exc = 4\n')
+    labels = rng.integers(0, 10, n_train)
+    folder.write_phase_records(
+        "train",
+        image_index=np.arange(n_train),
+        labels=labels,
+        exc_counts=rng.integers(0, 3, (n_train, n_exc)).astype(np.uint16),
+        input_counts=np.zeros((n_train, 784), np.uint16),
+        intensity=np.full(n_train, 2.0),
+        retries=np.zeros(n_train, np.int64),
+        n_slots=n_train,
+    )
+    folder.write_metrics(
+        {
+            "seed": 0,
+            "dataset": "mnist",
+            "train": {"n_images": n_train, "wall_time_s": 60.0, "chunk_wall_s": [1.0]},
+            "label": {"n_images": 5, "wall_time_s": 1.0},
+            "test": {"accuracy": 0.25, "n_images": 8, "wall_time_s": 2.0},
+        }
+    )
+    folder.analysis_dir.mkdir()
+    folder.analysis_path(AnalysisFiles.TABLE2_MD).write_text("# Table 2\n\nrows\n")
+    folder.analysis_path(AnalysisFiles.THETA).write_bytes(b"\x89PNG not really")
+
+
+def test_results_read_every_file_through_the_run_folder_layout(tmp_path):
+    _synthetic_run(RunFolder(tmp_path / "runs" / "mnist"))
+    RunFolder(tmp_path / "runs" / "cifar10").analysis_dir.mkdir(parents=True)  # unfinished
+    found = write_results(tmp_path / "runs", tmp_path / "results", window=4)
+    assert list(found) == ["mnist"]
+    out = tmp_path / "results" / "mnist"
+    assert (out / "table2.md").read_text() == "# Table 2\n\nrows\n"
+    assert (out / "theta.png").read_bytes() == b"\x89PNG not really"
+    assert not (out / "raster.png").exists()  # no recorded spike times
+    assert (out / "learning_curve.csv").read_text().splitlines()[0] == "images_seen,accuracy"
+    summary = json.loads((out / "metrics.json").read_text())
+    assert "chunk_wall_s" not in summary["train"] and summary["test"]["accuracy"] == 0.25
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "**25.00 %**" in readme and "## Table 2" in readme  # headings demoted by one
+    assert "| CIFAR-10 (32x32 grayscale), diehl_cook_2015, 100 neurons | not run" in readme

@@ -1,6 +1,5 @@
 """Sweeps: expansion of sweep files, and real runs on a Dask LocalCluster."""
 
-import json
 import os
 import signal
 import threading
@@ -9,6 +8,7 @@ import time
 import pytest
 
 from diehl_cook.errors import ConfigError
+from diehl_cook.run_folder import RunFolder
 from diehl_cook.sweep import FINISHED_NAME, load_sweep, run_sweep
 
 TINY = """
@@ -82,8 +82,9 @@ def test_tiny_sweep_runs_every_point_then_reruns_without_work(tmp_path, local_cl
     assert len(lines) == 5
     assert (sweep.folder / "summary.png").is_file()
     for point in sweep.points:
-        row = json.loads((sweep.point_dir(point) / FINISHED_NAME).read_text())
-        metrics = json.loads((sweep.point_dir(point) / "metrics.json").read_text())
+        folder = RunFolder(sweep.point_dir(point))
+        row = folder.read_sweep_point()
+        metrics = folder.read_metrics()
         assert row["accuracy"] == metrics["test"]["accuracy"]
         assert metrics["n_exc"] == point.values["model.n_exc"]
     # the same sweep again: every point is finished, no cluster work at all
@@ -115,8 +116,8 @@ def test_killing_the_worker_of_a_point_ends_in_a_retry_that_completes(tmp_path, 
         target=lambda: outcome.update(result=run_sweep(sweep, client=local_client, progress=False))
     )
     thread.start()
-    progress = sweep.point_dir(point).with_name(point.name + ".incomplete")
-    progress = progress / "checkpoints" / "train-epoch0" / "progress.json"
+    work = RunFolder(sweep.point_dir(point)).incomplete
+    progress = work.checkpoint_dir("train", epoch=0) / "progress.json"
     deadline = time.monotonic() + 240
     while not progress.is_file() and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -128,7 +129,18 @@ def test_killing_the_worker_of_a_point_ends_in_a_retry_that_completes(tmp_path, 
     thread.join(timeout=600)
     result = outcome["result"]
     assert result.failures == {} and result.ran == [point.name]
-    row = json.loads((sweep.point_dir(point) / FINISHED_NAME).read_text())
+    folder = RunFolder(sweep.point_dir(point))
+    row = folder.read_sweep_point()
     assert row["worker_pid"] != pid
-    metrics = json.loads((sweep.point_dir(point) / "metrics.json").read_text())
+    metrics = folder.read_metrics()
     assert metrics["train"]["n_images"] == 16
+
+
+def test_a_point_is_finished_exactly_when_its_marker_exists(tmp_path):
+    from diehl_cook.sweep import _finished_row
+
+    folder = RunFolder(tmp_path / "point")
+    assert FINISHED_NAME == folder.sweep_point_path.name == "sweep_point.json"
+    assert _finished_row(folder.path) is None
+    folder.write_sweep_point({"accuracy": 0.5, "point": "point"})
+    assert _finished_row(folder.path) == {"accuracy": 0.5, "point": "point"}

@@ -5,7 +5,12 @@ import math
 import numpy as np
 import pytest
 
-from diehl_cook.time_binned import RecordedSpikes, load_recorded_spikes, time_binned_information
+from diehl_cook.analysis.time_binned import (
+    RecordedSpikes,
+    load_recorded_spikes,
+    time_binned_information,
+)
+from diehl_cook.simulation import SpikeTrains
 
 BIN_S = 0.005
 PRESENTATION_S, REST_S = 0.35, 0.15
@@ -23,13 +28,13 @@ def _copy_with_delay(seed=0, n_presentations=30):
     times = (bin_index + 0.5) * BIN_S
     every_p, every_bin = np.nonzero(np.ones((n_presentations, N_BINS), dtype=bool))
     layers = {
-        "input": (
+        "input": SpikeTrains(
             np.concatenate([presentation, every_p]),
             np.concatenate([np.zeros(len(times), int), np.ones(len(every_p), int)]),
             np.concatenate([times, (every_bin + 0.5) * BIN_S]),
         ),
-        "exc": (presentation, np.zeros(len(times), int), times + BIN_S),
-        "inh": (np.empty(0, int), np.empty(0, int), np.empty(0)),
+        "exc": SpikeTrains(presentation, np.zeros(len(times), int), times + BIN_S),
+        "inh": SpikeTrains(np.empty(0, int), np.empty(0, int), np.empty(0)),
     }
     spikes = RecordedSpikes(
         image_index=np.arange(n_presentations),
@@ -62,11 +67,11 @@ def test_a_delayed_copy_carries_its_entropy_at_the_right_lag_only():
 def test_output_spikes_in_the_rest_count_with_a_lag_but_never_in_the_next_presentation():
     spikes, bins = _copy_with_delay(n_presentations=2)
     # output 1 spikes 2 ms after the presentation window ends, in both presentations
-    presentation, neuron, time_s = spikes.layers["exc"]
-    spikes.layers["exc"] = (
-        np.append(presentation, [0, 1]),
-        np.append(neuron, [1, 1]),
-        np.append(time_s, [PRESENTATION_S + 0.002] * 2),
+    exc = spikes.layers["exc"]
+    spikes.layers["exc"] = SpikeTrains(
+        np.append(exc.row, [0, 1]),
+        np.append(exc.neuron, [1, 1]),
+        np.append(exc.time, [PRESENTATION_S + 0.002] * 2),
     )
     no_lag, with_lag = time_binned_information(spikes, bin_s=BIN_S, lags_s=[0.0, BIN_S])
     assert no_lag["n_outputs_spiking"] == 1  # 352 ms is outside the window without a lag
@@ -92,3 +97,15 @@ def test_loading_names_the_file_and_the_missing_arrays(tmp_path):
     np.savez(path, image_index=np.arange(2), labels=np.zeros(2), presentation_s=0.35, rest_s=0.15)
     with pytest.raises(ValueError, match="broken.npz: missing arrays input_presentation"):
         load_recorded_spikes(path)
+
+
+def test_the_old_module_is_a_deprecated_alias():
+    import importlib
+    import sys
+
+    sys.modules.pop("diehl_cook.time_binned", None)
+    with pytest.warns(DeprecationWarning, match="diehl_cook.analysis.time_binned"):
+        old = importlib.import_module("diehl_cook.time_binned")
+    assert old.time_binned_information is time_binned_information
+    assert old.load_recorded_spikes is load_recorded_spikes
+    assert old.RecordedSpikes is RecordedSpikes

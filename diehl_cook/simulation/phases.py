@@ -3,11 +3,12 @@
 A phase shows a list of images once.  It is split into chunks of ``chunk_slots`` slots; after
 each chunk the learned state (weights, theta), the protocol's controller state and the chunk's
 slot records are written atomically to the checkpoint folder, so an interrupted phase resumes
-from its last finished chunk.  Every chunk has its own seed (:func:`protocol.chunk_seed`), so
-the resumed phase is identical to an uninterrupted one.
+from its last finished chunk.  Every chunk has its own seed
+(:func:`~diehl_cook.simulation.protocol.chunk_seed`), so the resumed phase is identical to an
+uninterrupted one.
 
-Engines (:class:`~diehl_cook.runtime_engine.RuntimeEngine`,
-:class:`~diehl_cook.standalone_engine.StandaloneEngine`) run the chunks.
+An engine (anything that satisfies :class:`diehl_cook.simulation.engine.Engine`) runs the
+chunks.
 """
 
 import json
@@ -16,14 +17,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
-from .atomic import atomic_save_npz, atomic_write_text
-from .protocol import ChunkRecords, ControllerState, PhaseRecords, accepted_slots, chunk_seed
+from ..atomic import atomic_save_npz, atomic_write_text
+from .protocol import PHASE_KINDS, ControllerState, accepted_slots, chunk_seed
+from .records import ChunkRecords, PhaseRecords
 
-__all__ = ["run_phase", "PHASE_KINDS"]
-
-#: Network phase used by each protocol phase.
-PHASE_KINDS = {"train": "train", "label": "frozen", "test": "frozen"}
+__all__ = ["run_phase"]
 
 
 def _load_checkpoint(folder):
@@ -68,7 +68,7 @@ def run_phase(
 
     Parameters
     ----------
-    engine : RuntimeEngine or StandaloneEngine
+    engine : diehl_cook.simulation.engine.Engine
     phase : {"train", "label", "test"}
         ``train`` learns (STDP, theta adaptation, normalisation); ``label`` and ``test``
         run the frozen network.
@@ -94,7 +94,7 @@ def run_phase(
 
     Returns
     -------
-    records : diehl_cook.protocol.PhaseRecords or None
+    records : diehl_cook.simulation.records.PhaseRecords or None
         The accepted presentations, in image order; None if stopped early by ``max_chunks``.
     learned_state : dict
         Weights and theta after the phase.
@@ -103,8 +103,6 @@ def run_phase(
         ``chunk_wall_s`` (s, including any compilation) and ``chunk_images`` (images
         accepted).
     """
-    from tqdm.auto import tqdm
-
     images = np.asarray(images)
     n_images = len(images)
     kind = PHASE_KINDS[phase]

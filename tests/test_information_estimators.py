@@ -1,4 +1,4 @@
-"""Tests of diehl_cook.information: analytic values, oracles, bias, significance."""
+"""Tests of diehl_cook.information.estimators: analytic values, oracles, bias corrections."""
 
 import math
 
@@ -10,22 +10,15 @@ from sklearn.metrics import mutual_info_score
 from sklearn.metrics.cluster import contingency_matrix
 from sklearn.metrics.cluster._expected_mutual_info_fast import expected_mutual_information
 
-from diehl_cook.information import (
-    benjamini_hochberg,
-    benjamini_hochberg_qvalues,
-    bin_spike_times,
+from diehl_cook.information.estimators import (
     class_information,
     conditional_entropy,
-    count_spikes_in_windows,
     entropy,
-    expected_permutation_information,
     joint_entropy,
-    max_statistic_pvalues,
     mutual_information,
     mutual_information_matrix,
-    permutation_pvalues,
-    spiked,
 )
+from diehl_cook.information.significance import expected_permutation_information
 
 LN2 = math.log(2.0)
 
@@ -243,13 +236,13 @@ def test_matrix_with_string_labels_and_class_information():
 
 
 def test_matrix_column_chunks_agree(monkeypatch):
-    import diehl_cook.information as information_module
+    import diehl_cook.information.estimators as estimators_module
 
     rng = np.random.default_rng(8)
     x_matrix = rng.poisson(1.5, size=(300, 20))
     y_matrix = rng.poisson(1.0, size=(300, 7))
     full = mutual_information_matrix(x_matrix, y_matrix)
-    monkeypatch.setattr(information_module, "_MAX_BLOCK_ELEMENTS", 50)
+    monkeypatch.setattr(estimators_module, "_MAX_BLOCK_ELEMENTS", 50)
     np.testing.assert_allclose(mutual_information_matrix(x_matrix, y_matrix), full, rtol=1e-12)
 
 
@@ -372,183 +365,6 @@ def test_plugin_bias_of_independent_sparse_pairs():
 
 
 # ---------------------------------------------------------------------------
-# Significance
-# ---------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "table",
-    [
-        [[45, 5], [5, 45]],
-        [[3, 1], [2, 6]],
-        [[10, 10], [10, 10]],
-        [[6, 4], [4, 6]],
-        [[0, 5], [5, 0]],
-        [[90, 2], [5, 3]],
-        [[50, 0], [0, 1]],
-    ],
-)
-def test_exact_pvalue_matches_hypergeometric_enumeration(table):
-    x_values, y_values = samples_from_table(table)
-    n_samples = x_values.size
-    count_x, count_y = int(x_values.sum()), int(y_values.sum())
-    support = np.arange(max(0, count_x + count_y - n_samples), min(count_x, count_y) + 1)
-    information = np.array(
-        [
-            mutual_information(
-                *samples_from_table(
-                    [[n_samples - count_x - count_y + k, count_y - k], [count_x - k, k]]
-                )
-            )
-            for k in support
-        ]
-    )
-    observed = mutual_information(x_values, y_values)
-    probabilities = scipy.stats.hypergeom.pmf(support, n_samples, count_x, count_y)
-    expected = probabilities[information >= observed - 1e-12].sum()
-    pvalue = permutation_pvalues(x_values, y_values, method="exact")[0, 0]
-    assert pvalue == pytest.approx(expected, rel=1e-9)
-
-
-def test_exact_pvalues_are_calibrated_on_independent_data():
-    rng = np.random.default_rng(16)
-    n_samples = 2000
-    x_matrix = rng.random((n_samples, 80)) < rng.uniform(0.05, 0.5, size=80)
-    y_matrix = rng.random((n_samples, 50)) < rng.uniform(0.05, 0.5, size=50)
-    pvalues = permutation_pvalues(x_matrix, y_matrix)
-    assert pvalues.shape == (80, 50)
-    assert np.all((pvalues > 0.0) & (pvalues <= 1.0))
-    rejected_fraction = np.mean(pvalues < 0.05)
-    assert 0.01 <= rejected_fraction <= 0.065
-
-
-def test_exact_pvalue_agrees_with_monte_carlo():
-    rng = np.random.default_rng(17)
-    n_samples = 400
-    x_values = rng.random(n_samples) < 0.3
-    y_values = np.where(rng.random(n_samples) < 0.1, x_values, rng.random(n_samples) < 0.3)
-    exact = permutation_pvalues(x_values, y_values)[0, 0]
-    n_permutations = 4000
-    monte_carlo = permutation_pvalues(
-        x_values, y_values, method="monte_carlo", n_permutations=n_permutations, rng=18
-    )[0, 0]
-    assert 0.005 < exact < 0.5
-    standard_error = math.sqrt(exact * (1 - exact) / n_permutations)
-    assert abs(monte_carlo - exact) < 4 * standard_error + 1 / n_permutations
-
-
-def test_auto_pvalues_mix_exact_and_monte_carlo():
-    rng = np.random.default_rng(19)
-    x_matrix = np.column_stack([rng.random(300) < 0.3, rng.integers(0, 4, size=300)])
-    y_values = (x_matrix[:, 1] + rng.integers(0, 2, size=300)) % 4 > 1
-    pvalues = permutation_pvalues(x_matrix, y_values, n_permutations=199, rng=20)
-    exact = permutation_pvalues(x_matrix[:, 0], y_values, method="exact")[0, 0]
-    assert pvalues[0, 0] == exact
-    assert pvalues[1, 0] == pytest.approx(1 / 200)
-    with pytest.raises(ValueError, match="method='exact' needs binary"):
-        permutation_pvalues(x_matrix, y_values, method="exact")
-
-
-@pytest.fixture(scope="module")
-def independent_spikes():
-    """200 independent inputs and 40 independent outputs (15 silent), plus one
-    output that copies input 7 with 5 % flips."""
-    rng = np.random.default_rng(21)
-    n_samples = 3000
-    inputs = rng.random((n_samples, 200)) < rng.uniform(0.02, 0.3, size=200)
-    rates = rng.uniform(0.005, 0.2, size=40)
-    rates[:15] = 0.0
-    outputs = rng.random((n_samples, 40)) < rates
-    copy = inputs[:, 7] ^ (rng.random(n_samples) < 0.05)
-    return inputs, outputs, copy
-
-
-def test_spiked_set_equals_positive_plugin_set_but_not_significant_set(independent_spikes):
-    inputs, outputs, _ = independent_spikes
-    information = mutual_information_matrix(inputs, outputs)
-    spiked_outputs = set(np.flatnonzero(outputs.any(axis=0)))
-    positive_outputs = set(np.flatnonzero((information > 0).any(axis=0)))
-    assert len(spiked_outputs) == 25
-    assert spiked_outputs == positive_outputs
-    rejected = benjamini_hochberg(permutation_pvalues(inputs, outputs), alpha=0.05)
-    assert rejected.any(axis=0).sum() <= 3
-    family_wise = max_statistic_pvalues(inputs, outputs, n_permutations=199, rng=22)
-    assert (family_wise <= 0.05).any(axis=0).sum() <= 3
-    assert np.all(family_wise[:, :15] == 1.0)
-
-
-def test_dependent_output_is_detected(independent_spikes):
-    inputs, outputs, copy = independent_spikes
-    outputs_with_copy = np.column_stack([outputs[:, 15:], copy])
-    pvalues = permutation_pvalues(inputs, outputs_with_copy)
-    rejected = benjamini_hochberg(pvalues, alpha=0.05)
-    assert rejected[7, -1]
-    family_wise = max_statistic_pvalues(inputs, outputs_with_copy, n_permutations=99, rng=23)
-    assert family_wise[7, -1] == pytest.approx(1 / 100)
-    assert np.argmax(mutual_information_matrix(inputs, copy)[:, 0]) == 7
-
-
-def test_benjamini_hochberg():
-    pvalues = np.array([0.01, 0.04, 0.03, 0.5, 0.2, 0.001])
-    # Sorted: 0.001, 0.01, 0.03, 0.04, 0.2, 0.5 vs 0.05 * i / 6.
-    rejected = benjamini_hochberg(pvalues, alpha=0.05)
-    assert rejected.tolist() == [True, False, False, False, False, True]
-    step_up = benjamini_hochberg(np.array([0.04, 0.045, 0.05]), alpha=0.05)
-    assert step_up.all()
-    grid = np.linspace(0.0, 1.0, 12).reshape(3, 4)
-    assert benjamini_hochberg(grid).shape == (3, 4)
-    qvalues = benjamini_hochberg_qvalues(pvalues)
-    np.testing.assert_allclose(qvalues, [0.03, 0.06, 0.06, 0.5, 0.24, 0.006])
-    rng = np.random.default_rng(24)
-    random_pvalues = rng.random((20, 30)) ** 3
-    np.testing.assert_array_equal(
-        benjamini_hochberg(random_pvalues, 0.1), benjamini_hochberg_qvalues(random_pvalues) <= 0.1
-    )
-
-
-# ---------------------------------------------------------------------------
-# Discretisation helpers
-# ---------------------------------------------------------------------------
-
-
-def test_bin_spike_times_assignments():
-    spike_indices = np.array([0, 1, 1, 2, 0, 0, 2, 1, 2])
-    spike_times = np.array([0.0, 0.004, 0.005, 3 * 0.005, 0.0149, 0.0151, 0.02, -0.001, 0.0199])
-    counts = bin_spike_times(
-        spike_indices, spike_times, 3, t_start=0.0, t_stop=0.02, bin_size=0.005, binary=False
-    )
-    assert scipy.sparse.issparse(counts) and counts.format == "csr"
-    assert counts.shape == (4, 3)
-    assert counts.toarray().tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 0], [1, 0, 2]]
-    binary = bin_spike_times(spike_indices, spike_times, 3, 0.0, 0.02, 0.005)
-    assert binary.dtype == bool
-    assert binary.toarray().tolist() == (counts.toarray() > 0).tolist()
-
-
-def test_bin_spike_times_lag_shifts_output_window():
-    spike_indices = np.array([0, 0, 0])
-    spike_times = np.array([0.001, 0.0035, 0.0095])
-    unlagged = bin_spike_times(spike_indices, spike_times, 1, 0.0, 0.01, 0.002, binary=False)
-    lagged = bin_spike_times(
-        spike_indices, spike_times, 1, 0.0, 0.01, 0.002, lag=0.002, binary=False
-    )
-    assert unlagged.toarray()[:, 0].tolist() == [1, 1, 0, 0, 1]
-    # Bin k of the lagged matrix covers [0.002 + 0.002 k, 0.004 + 0.002 k).
-    assert lagged.toarray()[:, 0].tolist() == [1, 0, 0, 1, 0]
-
-
-def test_count_spikes_in_windows_and_spiked():
-    spike_indices = [0, 0, 1, 1, 0, 2]
-    spike_times = [0.0, 0.349, 0.35, 0.5, 0.85, 1.2]
-    counts = count_spikes_in_windows(spike_indices, spike_times, 3, [0.0, 0.5, 1.0], 0.35)
-    assert counts.tolist() == [[2, 0, 0], [0, 1, 0], [0, 0, 1]]
-    assert spiked(counts).tolist() == (counts > 0).tolist()
-    sparse_spiked = spiked(scipy.sparse.csr_array(counts))
-    assert scipy.sparse.issparse(sparse_spiked)
-    assert sparse_spiked.toarray().tolist() == (counts > 0).tolist()
-
-
-# ---------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------
 
@@ -575,19 +391,7 @@ def test_count_spikes_in_windows_and_spiked():
         (lambda: mutual_information([0, 1], [0, 1], estimator="nsb"), "estimator must be one"),
         (lambda: entropy([0, 1], estimator="shuffle"), "estimator must be one"),
         (lambda: entropy(np.zeros((2, 2, 2))), "x must be 1-D"),
-        (lambda: permutation_pvalues([0, 1], [0, 1], n_permutations=0), "n_permutations"),
-        (lambda: permutation_pvalues([0, 1], [0, 1], method="fisher"), "method must be one"),
-        (lambda: benjamini_hochberg([0.1, np.nan]), "pvalues contains NaN"),
-        (lambda: benjamini_hochberg([0.1, 1.5]), r"pvalues must lie in \[0, 1\]"),
-        (lambda: benjamini_hochberg([0.1], alpha=0.0), "alpha must lie"),
         (lambda: class_information([[0, 1]], [[0, 1]]), "labels must be 1-D"),
-        (lambda: bin_spike_times([0], [0.1], 1, 0.0, 1.0, 0.0), "bin_size must be positive"),
-        (lambda: bin_spike_times([0], [0.1], 1, 1.0, 1.0, 0.1), "t_stop must be greater"),
-        (lambda: bin_spike_times([0, 1], [0.1], 2, 0.0, 1.0, 0.1), "same number of samples"),
-        (lambda: bin_spike_times([3], [0.1], 2, 0.0, 1.0, 0.1), "spike_indices must lie"),
-        (lambda: bin_spike_times([0], [0.1], 1, 0.0, 0.05, 0.1), "shorter than one bin"),
-        (lambda: count_spikes_in_windows([0], [0.1], 1, [0.0, 0.2], 0.35), "non-overlapping"),
-        (lambda: spiked([[1, -1]]), "counts must be non-negative"),
     ],
 )
 def test_invalid_input_raises(call, message):

@@ -1,0 +1,605 @@
+"""Assemble the Brian2 network of a model variant.
+
+The builder turns composed components (:mod:`diehl_cook.model.components`) and a parameter
+file (:mod:`diehl_cook.model.parameters`) into NeuronGroups and Synapses, with fixed names
+(``input``, ``exc``, ``inh``, ``input_to_exc``, ``exc_to_inh``, ``inh_to_exc``), explicit
+namespaces, connectivity, delays and initial weights.  It is device-agnostic: the same call
+works under Brian2's runtime device (Cython code generation by default) and under
+``cpp_standalone``.
+
+Every pathway is initialised by the same rule, read from its ``[<pathway>.connectivity]``
+table:
+
+* with a ``weight`` entry, every synapse starts with that weight;
+* without one, the initial weights are drawn as ``weight_scale * (U(0, 1) + weight_offset)``
+  (defaults 0.3 and 0.01, Diehl & Cook's), unless the saved state gives ``<pathway>.w``;
+* with ``delay_max > 0``, the delays are drawn from U(``delay_min``, ``delay_max``).
+
+The draws come from two random streams seeded by ``model_seed``, one for weights and one for
+delays, consumed pathway by pathway in the order of :data:`PATHWAYS`.
+
+It also adds the parts of the simulation protocol that are the same for both engines and run
+at the start of every presentation slot (presentation + rest):
+
+* ``in_presentation`` (input and excitatory groups): 1 during the presentation window;
+* ``presentation_count`` (input and excitatory groups): spikes in the current presentation;
+* the components' ``[slot_start]`` statements (for example the first input spike);
+* in the training phase, the normalisation of each excitatory neuron's input weights
+  (:data:`NORMALISED_PATHWAY`) to a fixed sum (Diehl & Cook: 78), through ``run_regularly``
+  operations.
+
+Decisions between slots (next image or retry at a higher intensity) belong to the engines
+(:mod:`diehl_cook.simulation.runtime`, :mod:`diehl_cook.simulation.standalone`).
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ComponentError, ParameterError
+from .components import GROUPS, PATHWAYS, compose_model
+from .parameters import load_parameters
+from .validation import check_lines
+
+__all__ = [
+    "NORMALISED_PATHWAY",
+    "PROTOCOL_VARIABLES",
+    "BuiltNetwork",
+    "SlotTiming",
+    "build_network",
+    "connection_indices",
+    "initial_input_weights",
+    "variant_normalisation_target",
+]
+
+#: Variables the protocol adds to groups; they satisfy components' ``requires:``.
+PROTOCOL_VARIABLES = {
+    "input": {"in_presentation", "presentation_count"},
+    "exc": {"in_presentation", "presentation_count"},
+}
+#: The pathway whose weights are normalised at every slot start of the training phase (its
+#: namespace gets ``normalisation_target``, its postsynaptic group a ``weight_sum`` variable).
+NORMALISED_PATHWAY = "input_to_exc"
+#: ``run_regularly`` order at slot start: engine bookkeeping runs before these.
+ORDER_SLOT_RESET = 0
+ORDER_NORMALISE = 5
+
+
+@dataclass(frozen=True)
+class SlotTiming:
+    """Timing of one presentation slot.
+
+    Attributes
+    ----------
+    dt : float
+        Simulation time step, in seconds.  Default: 0.5 ms (Diehl & Cook's code).
+    presentation : float
+        Duration of the input presentation, in seconds.  Default: 350 ms.
+    rest : float
+        Duration of the rest with no input, in seconds.  Default: 150 ms.
+    """
+
+    dt: float = 0.5e-3
+    presentation: float = 0.350
+    rest: float = 0.150
+
+    @property
+    def steps_per_slot(self):
+        """Number of time steps in one slot."""
+        return int(round((self.presentation + self.rest) / self.dt))
+
+    @property
+    def steps_per_presentation(self):
+        """Number of time steps in the presentation window."""
+        return int(round(self.presentation / self.dt))
+
+    @property
+    def slot_duration(self):
+        """Slot duration in seconds (a whole number of steps)."""
+        return self.steps_per_slot * self.dt
+
+
+@dataclass
+class BuiltNetwork:
+    """The Brian2 objects of one network, by name.
+
+    Attributes
+    ----------
+    network : brian2.Network
+        Holds every object below (and whatever the engine adds).
+    objects : dict
+        ``"input"``, ``"exc"``, ``"inh"``, ``"input_to_exc"``, ``"exc_to_inh"``,
+        ``"inh_to_exc"`` and the slot operations.
+    namespaces : dict
+        The explicit namespace of each group and pathway.
+    phase : str
+        ``"train"`` or ``"frozen"``.
+    timing : SlotTiming
+        The slot timing the network was built for.
+    indices : dict of str to tuple of numpy.ndarray
+        Per pathway, the presynaptic and postsynaptic index of every synapse, in synapse
+        order.
+    sizes : dict of str to int
+        Number of neurons of each group.
+    slot_clock : brian2.Clock
+        The clock of the slot-start operations (one tick per slot, ``slot_duration``).
+    """
+
+    network: object
+    objects: dict
+    namespaces: dict
+    phase: str
+    timing: SlotTiming
+    indices: dict = field(default_factory=dict)
+    sizes: dict = field(default_factory=dict)
+    slot_clock: object = None
+
+    def __getitem__(self, name):
+        return self.objects[name]
+
+    def synapse_values(self, pathway, matrix):
+        """Flatten an (n_pre, n_post) matrix into the synapse order of ``pathway``."""
+        sources, targets = self.indices[pathway]
+        return np.asarray(matrix)[sources, targets]
+
+    def read_state(self, names):
+        """Read state variables after a run.
+
+        Parameters
+        ----------
+        names : iterable of str
+            ``"<group>.<variable>"``; synaptic variables come back as (n_pre, n_post)
+            matrices, neuronal ones as arrays, both as plain floats in SI units.
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+        """
+        state = {}
+        for name in names:
+            owner, _, variable = name.partition(".")
+            values = np.asarray(getattr(self.objects[owner], variable + "_")[:], dtype=float)
+            if owner in self.indices:
+                sources, targets = self.indices[owner]
+                pre, post = PATHWAYS[owner]
+                matrix = np.zeros((self.sizes[pre], self.sizes[post]))
+                matrix[sources, targets] = values
+                values = matrix
+            state[name] = values
+        return state
+
+
+def initial_input_weights(n_input, n_exc, scale, offset, rng):
+    """Draw the initial input weights ``scale * (U(0, 1) + offset)``.
+
+    The builder draws them so for every pathway without a fixed ``weight`` (in the shipped
+    variants, ``input_to_exc``).
+
+    Parameters
+    ----------
+    n_input, n_exc : int
+        Numbers of presynaptic (input) and postsynaptic (excitatory) neurons.
+    scale, offset : float
+        Diehl & Cook: 0.3 and 0.01, so weights lie in [0.003, 0.303].
+    rng : numpy.random.Generator
+        Source of the random draws.
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights, shape (n_input, n_exc), dimensionless.
+    """
+    return scale * (rng.random((n_input, n_exc)) + offset)
+
+
+def connection_indices(pattern, n_pre, n_post):
+    """Presynaptic and postsynaptic indices of a connection pattern, in synapse order.
+
+    Parameters
+    ----------
+    pattern : {"all_to_all", "one_to_one", "all_but_self"}
+    n_pre, n_post : int
+        Group sizes.
+
+    Returns
+    -------
+    sources, targets : numpy.ndarray
+        int32 arrays of equal length.  Explicit indices keep the synapse order known in
+        Python, which the standalone engine needs to pass weights in and read them out.
+    """
+    if pattern == "all_to_all":
+        sources, targets = np.nonzero(np.ones((n_pre, n_post), dtype=bool))
+    elif pattern == "one_to_one":
+        if n_pre != n_post:
+            raise ParameterError(f"one_to_one needs equal sizes, got {n_pre} and {n_post}")
+        sources = targets = np.arange(n_pre)
+    elif pattern == "all_but_self":
+        sources, targets = np.nonzero(~np.eye(n_pre, n_post, dtype=bool))
+    else:
+        raise ParameterError(f"unknown connectivity pattern {pattern!r}")
+    return sources.astype(np.int32), targets.astype(np.int32)
+
+
+def build_network(
+    variant,
+    phase,
+    *,
+    n_input,
+    n_exc,
+    timing=None,
+    model_seed=0,
+    saved_state=None,
+    normalisation_target=None,
+):
+    """Build the network of ``variant`` for one phase.
+
+    Parameters
+    ----------
+    variant : diehl_cook.model.Variant
+        The model variant.
+    phase : {"train", "frozen"}
+        ``"train"``: STDP and threshold adaptation as the variant defines them for training.
+        ``"frozen"``: the variant's frozen components (labelling and testing).
+    n_input : int
+        Number of input neurons (784 for 28x28 images, 1024 for 32x32).
+    n_exc : int
+        Number of excitatory neurons (and of inhibitory neurons).
+    timing : SlotTiming, optional
+        Slot timing; sets the protocol constants.  Default: ``SlotTiming()``.
+    model_seed : int, optional
+        Seed of the initial weights and of the delays (separate streams, so the delays are
+        the same whether the weights are drawn or loaded).  Default: 0.
+    saved_state : dict, optional
+        ``{"input_to_exc.w": (n_input, n_exc) array, "exc.theta": (n_exc,) array in volt}``
+        and so on: values that replace initial values (the learned state).  Arrays of
+        synaptic variables are indexed (presynaptic, postsynaptic).
+    normalisation_target : float, optional
+        Dimensionless sum that, in the training phase, every excitatory neuron's input
+        weights (the synapses of :data:`NORMALISED_PATHWAY` onto it) are scaled to at each
+        slot start; Diehl & Cook use 78 for 784 inputs.  It becomes the
+        ``normalisation_target`` entry of that pathway's namespace.  None (the default): no
+        normalisation.  A variant's own value is ``normalisation_target`` in the pathway's
+        table of its parameter file (:func:`variant_normalisation_target`); the engines pass
+        it, or the experiment's override.
+
+    Returns
+    -------
+    BuiltNetwork
+
+    Raises
+    ------
+    ComponentError, ParameterError
+        For inconsistent components or parameters; messages name the file and line.
+    """
+    from brian2 import Network
+
+    timing = timing or SlotTiming()
+    initial = _InitialState.create(model_seed, saved_state)
+    parameters = load_parameters(variant.parameters_path)
+    composed = compose_model(variant, phase, protocol_variables=PROTOCOL_VARIABLES)
+    sizes = {"input": n_input, "exc": n_exc, "inh": n_exc}
+    normalise = phase == "train" and normalisation_target is not None
+    objects, namespaces = _build_groups(composed, parameters, sizes, timing, normalise)
+    indices = {}
+    for name in PATHWAYS:
+        namespaces[name] = _pathway_namespace(
+            name, parameters[name], normalisation_target if normalise else None
+        )
+        objects[name], indices[name] = _build_pathway(
+            name, composed[name], parameters[name], namespaces[name], objects, sizes, initial
+        )
+    _set_initial_values(objects, parameters, variant.parameters_path, phase)
+    _apply_saved_state(objects, indices, initial.saved_state)
+    slot_clock = _add_slot_start_operations(objects, composed, timing)
+    if normalise:
+        _add_normalisation(objects, slot_clock)
+    network = Network(*objects.values())
+    return BuiltNetwork(
+        network, objects, namespaces, phase, timing, indices, sizes, slot_clock=slot_clock
+    )
+
+
+@dataclass(frozen=True)
+class _InitialState:
+    """Where a network's initial values come from.
+
+    Attributes
+    ----------
+    weight_rng, delay_rng : numpy.random.Generator
+        Separate streams for the drawn weights and delays, both seeded by ``model_seed``.
+    saved_state : dict
+        The saved state still to apply; a pathway whose weights are drawn takes its
+        ``<pathway>.w`` out (see :func:`_initialise_weights`).
+    """
+
+    weight_rng: np.random.Generator
+    delay_rng: np.random.Generator
+    saved_state: dict
+
+    @classmethod
+    def create(cls, model_seed, saved_state):
+        weight_rng = np.random.default_rng([int(model_seed), 0])
+        delay_rng = np.random.default_rng([int(model_seed), 1])
+        return cls(weight_rng, delay_rng, dict(saved_state or {}))
+
+
+# --------------------------------------------------------------------------------------------
+# neuron groups
+
+
+def _build_groups(composed, parameters, sizes, timing, with_weight_sum):
+    """Build the neuron groups, in the order of :data:`GROUPS`, with their namespaces.
+
+    A group's namespace joins its own parameter table, the tables of the pathways that add
+    ``[pre.*]``/``[post.*]`` code to it and the protocol constants.
+    """
+    protocol_constants = {
+        "steps_per_slot": timing.steps_per_slot,
+        "steps_per_presentation": timing.steps_per_presentation,
+    }
+    objects, namespaces = {}, {}
+    for name in GROUPS:
+        tables = [(name, parameters[name].namespace)]
+        tables += [(p, parameters[p].namespace) for p in composed[name].contributing_pathways]
+        tables.append(("protocol", protocol_constants))
+        namespaces[name] = _merge_namespaces(name, tables)
+        objects[name] = _make_neuron_group(
+            name, composed[name], sizes[name], parameters[name], namespaces[name], with_weight_sum
+        )
+    return objects, namespaces
+
+
+def _merge_namespaces(owner, tables):
+    merged = {}
+    for _table_owner, table in tables:
+        for name, value in table.items():
+            if name in merged and not np.all(merged[name] == value):
+                raise ParameterError(
+                    f"parameter {name!r} of {owner!r} has different values in the tables of "
+                    f"{[o for o, _ in tables]}"
+                )
+            merged[name] = value
+    return merged
+
+
+def _protocol_lines(name, with_weight_sum):
+    if name not in PROTOCOL_VARIABLES:
+        return [], ""
+    normalised_group = PATHWAYS[NORMALISED_PATHWAY][1]
+    extra = ["weight_sum : 1"] if (name == normalised_group and with_weight_sum) else []
+    window = (
+        "in_presentation = int(timestep(t, dt) % steps_per_slot < steps_per_presentation)"
+        " : 1 (shared)"
+    )
+    count = "presentation_count : integer"
+    increment = "presentation_count += int(in_presentation > 0)"
+    return [window, count, *extra], increment
+
+
+def _make_neuron_group(name, composed, n_neurons, parameters, namespace, with_weight_sum):
+    from brian2 import NeuronGroup
+
+    protocol_model, count_statement = _protocol_lines(name, with_weight_sum)
+    model = "\n".join([composed.code("model"), *protocol_model])
+    if "threshold" not in composed.sections:
+        origin = ", ".join(str(component.path) for component in composed.components)
+        raise ComponentError(f"group {name!r} has no [threshold] (components: {origin})")
+    reset = "\n".join(filter(None, [composed.code("reset"), count_statement]))
+    settings = parameters.settings
+    refractory = settings.get("refractory", 0.0)
+    try:
+        group = NeuronGroup(
+            n_neurons,
+            model,
+            threshold=composed.code("threshold"),
+            reset=reset,
+            refractory=refractory if np.any(refractory) else False,
+            method=settings.get("method", "exact"),
+            namespace=namespace,
+            name=name,
+        )
+    except Exception as error:
+        origin = ", ".join(str(component.path) for component in composed.components)
+        raise ComponentError(f"cannot build group {name!r} from {origin}: {error}") from error
+    check_lines(composed.sections, group)
+    return group
+
+
+# --------------------------------------------------------------------------------------------
+# pathways
+
+
+def variant_normalisation_target(variant):
+    """Return the variant's normalisation target, or None if its parameter file has none.
+
+    Parameters
+    ----------
+    variant : diehl_cook.model.Variant
+
+    Returns
+    -------
+    float or None
+        ``normalisation_target`` of the :data:`NORMALISED_PATHWAY` table (dimensionless).
+    """
+    value = load_parameters(variant.parameters_path)[NORMALISED_PATHWAY].namespace.get(
+        "normalisation_target"
+    )
+    return None if value is None else float(value)
+
+
+def _pathway_namespace(pathway, pathway_parameters, normalisation_target):
+    """Return the namespace of ``pathway``: its table, plus the normalisation target."""
+    namespace = dict(pathway_parameters.namespace)
+    namespace.pop("normalisation_target", None)
+    if pathway == NORMALISED_PATHWAY and normalisation_target is not None:
+        namespace["normalisation_target"] = float(normalisation_target)
+    return namespace
+
+
+def _build_pathway(pathway, composed, pathway_parameters, namespace, objects, sizes, initial):
+    """Build, connect, check and initialise the Synapses of one pathway.
+
+    Returns
+    -------
+    synapses : brian2.Synapses
+    indices : tuple of numpy.ndarray
+        Presynaptic and postsynaptic index of every synapse, in synapse order.
+    """
+    pre, post = PATHWAYS[pathway]
+    synapses = _make_synapses(pathway, composed, objects[pre], objects[post], namespace)
+    connectivity = pathway_parameters.connectivity
+    sources, targets = connection_indices(connectivity["pattern"], sizes[pre], sizes[post])
+    if len(sources):
+        synapses.connect(i=sources, j=targets)
+    else:
+        synapses.active = False  # e.g. all-but-self with a single neuron
+    check_lines(composed.sections, synapses)
+    shape = (sizes[pre], sizes[post])
+    _initialise_weights(pathway, synapses, connectivity, (sources, targets), shape, initial)
+    _initialise_delays(synapses, connectivity, (sources, targets), shape, initial.delay_rng)
+    return synapses, (sources, targets)
+
+
+def _make_synapses(pathway, composed, pre_group, post_group, namespace):
+    from brian2 import Synapses
+
+    try:
+        return Synapses(
+            pre_group,
+            post_group,
+            model=composed.code("model"),
+            on_pre=composed.code("on_pre") or None,
+            on_post=composed.code("on_post") or None,
+            namespace=namespace,
+            method="exact",
+            name=pathway,
+        )
+    except Exception as error:
+        origin = ", ".join(str(c.path) for c in composed.components)
+        raise ComponentError(f"cannot build pathway {pathway!r} from {origin}: {error}") from error
+
+
+def _initialise_weights(pathway, synapses, connectivity, indices, shape, initial):
+    """Set the initial weights of a pathway (see the module docstring for the rule).
+
+    A pathway with a fixed ``weight`` gets it on every synapse; the saved state, if it has
+    ``<pathway>.w``, is applied later with the rest of the saved state.  Any other pathway
+    takes ``<pathway>.w`` out of the saved state or, without it, draws its weights from the
+    weight stream (a full (n_pre, n_post) matrix, so the draw does not depend on the
+    connectivity pattern).
+    """
+    sources, targets = indices
+    if "weight" in connectivity:
+        if len(sources):
+            synapses.w[:] = float(connectivity["weight"])
+        return
+    weights = initial.saved_state.pop(f"{pathway}.w", None)
+    if weights is None:
+        scale = float(connectivity.get("weight_scale", 0.3))
+        offset = float(connectivity.get("weight_offset", 0.01))
+        weights = initial_input_weights(*shape, scale, offset, initial.weight_rng)
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != shape:
+        raise ParameterError(f"{pathway}.w has shape {weights.shape}, expected {shape}")
+    if len(sources):  # Brian2 refuses writes to a pathway without synapses
+        synapses.w[:] = weights[sources, targets]
+
+
+def _initialise_delays(synapses, connectivity, indices, shape, rng):
+    """Draw the delays U(delay_min, delay_max) of a pathway with ``delay_max > 0``."""
+    from brian2 import second
+
+    sources, targets = indices
+    delay_min = float(connectivity.get("delay_min", 0.0))
+    delay_max = float(connectivity.get("delay_max", 0.0))
+    if delay_max > 0:
+        delays = rng.uniform(delay_min, delay_max, size=shape)
+        if len(sources):
+            synapses.delay[:] = delays[sources, targets] * second
+
+
+# --------------------------------------------------------------------------------------------
+# initial values and saved state
+
+
+def _set_initial_values(objects, parameters, parameters_path, phase):
+    """Set the ``[<name>.initial]`` values of the parameter file."""
+    for name in (*GROUPS, *PATHWAYS):
+        for variable, value in parameters[name].initial.items():
+            if variable not in objects[name].variables:
+                raise ParameterError(
+                    f"{parameters_path} [{name}.initial]: {name!r} has no variable "
+                    f"{variable!r} in phase {phase!r}"
+                )
+            setattr(objects[name], variable, value)
+
+
+def _apply_saved_state(objects, indices, saved_state):
+    """Write the saved state; synaptic matrices are read at the pathway's indices."""
+    for key, value in saved_state.items():
+        owner, _, variable = key.partition(".")
+        if owner not in objects or variable not in objects[owner].variables:
+            raise ParameterError(f"saved state {key!r} names no variable of the network")
+        if owner in indices:
+            value = np.asarray(value)[indices[owner]]
+        getattr(objects[owner], variable + "_")[:] = np.asarray(value, dtype=float)
+
+
+# --------------------------------------------------------------------------------------------
+# slot-start operations
+
+
+def _add_slot_start_operations(objects, composed, timing):
+    """Add each group's and pathway's ``[slot_start]`` statements; return the slot clock.
+
+    Groups with protocol variables also reset ``presentation_count`` first.
+    """
+    from brian2 import Clock, second
+
+    # one named clock for all slot operations: auto-named clocks ("clock_1", ...) would change
+    # the generated code from build to build and defeat the standalone build cache
+    slot_clock = Clock(dt=timing.slot_duration * second, name="slot_clock")
+    for name in (*GROUPS, *PATHWAYS):
+        statements = composed[name].code("slot_start")
+        if name in PROTOCOL_VARIABLES:
+            statements = "\n".join(["presentation_count = 0", statements])
+        # a pathway without synapses (all-but-self on one neuron) is inactive: skip it
+        if statements.strip() and getattr(objects[name], "active", True):
+            objects[f"{name}_slot_start"] = objects[name].run_regularly(
+                statements,
+                clock=slot_clock,
+                when="start",
+                order=ORDER_SLOT_RESET,
+                name=f"{name}_slot_start",
+            )
+    return slot_clock
+
+
+def _add_normalisation(objects, slot_clock):
+    """Scale the weights onto every neuron of the normalised pathway's target to a fixed sum."""
+    group_name = PATHWAYS[NORMALISED_PATHWAY][1]
+    group = objects[group_name]
+    synapses = objects[NORMALISED_PATHWAY]
+    if "weight_sum" not in group.variables:
+        raise ComponentError(f"normalisation needs the 'weight_sum' variable on {group_name!r}")
+    objects["normalise_reset"] = group.run_regularly(
+        "weight_sum = 0",
+        clock=slot_clock,
+        when="start",
+        order=ORDER_NORMALISE,
+        name="normalise_reset",
+    )
+    objects["normalise_sum"] = synapses.run_regularly(
+        "weight_sum_post += w",
+        clock=slot_clock,
+        when="start",
+        order=ORDER_NORMALISE + 1,
+        name="normalise_sum",
+    )
+    objects["normalise_scale"] = synapses.run_regularly(
+        "w = w * normalisation_target / (weight_sum_post + int(weight_sum_post <= 0))",
+        clock=slot_clock,
+        when="start",
+        order=ORDER_NORMALISE + 2,
+        name="normalise_scale",
+    )

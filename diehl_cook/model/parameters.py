@@ -1,0 +1,135 @@
+"""Parameter files: every number of a model variant, with its unit and its source.
+
+A parameter file (``equations/*.params.toml``) has one table per group or pathway (its Brian2
+namespace) and optional sub-tables ``.group`` (NeuronGroup settings: ``refractory``,
+``method``), ``.initial`` (initial values of state variables) and ``.connectivity``
+(``pattern``, ``delay_min``, ``delay_max``, ``weight_scale``, ``weight_offset`` or
+``weight``).  Every entry is ``{value = "<number> <unit>", source = "..."}``.
+
+A pathway with a ``weight`` starts with that weight on every synapse; one without draws its
+initial weights from ``weight_scale`` and ``weight_offset``, and one with ``delay_max > 0``
+draws its delays (:mod:`diehl_cook.model.builder`).
+"""
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ParameterError
+from .components import GROUPS, PATHWAYS
+from .quantities import parse_quantity
+
+__all__ = ["GroupParameters", "load_parameters", "CONNECTIVITY_PATTERNS"]
+
+#: Connection patterns the builder knows.
+CONNECTIVITY_PATTERNS = ("all_to_all", "one_to_one", "all_but_self")
+_SUBTABLES = ("group", "initial", "connectivity")
+_TEXT_SETTINGS = {"method", "pattern"}
+
+
+@dataclass
+class GroupParameters:
+    """Parameters of one group or pathway.
+
+    Attributes
+    ----------
+    namespace : dict
+        Name -> Brian2 quantity (or float), the group's explicit namespace.
+    settings : dict
+        ``refractory`` (quantity) and ``method`` (str) for neuron groups.
+    initial : dict
+        Initial values of state variables.
+    connectivity : dict
+        Pattern, delays and initial weights for pathways.
+    sources : dict
+        ``"<table>.<name>"`` -> source text, for provenance.
+    """
+
+    namespace: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    initial: dict = field(default_factory=dict)
+    connectivity: dict = field(default_factory=dict)
+    sources: dict = field(default_factory=dict)
+
+
+def _read_entry(path, table_name, name, entry, require_source):
+    location = f"{path} [{table_name}] {name}"
+    if isinstance(entry, dict):
+        unknown = set(entry) - {"value", "source"}
+        if unknown or "value" not in entry:
+            raise ParameterError(
+                f"{location}: expected {{value = ..., source = ...}}, got keys {sorted(entry)}"
+            )
+        value, source = entry["value"], entry.get("source")
+    else:
+        value, source = entry, None
+    if require_source and not source:
+        raise ParameterError(f"{location}: missing 'source' (where does this number come from?)")
+    if name in _TEXT_SETTINGS:
+        if not isinstance(value, str):
+            raise ParameterError(f"{location}: expected a name, got {value!r}")
+        return value, source
+    try:
+        return parse_quantity(value), source
+    except ValueError as error:
+        raise ParameterError(f"{location}: {error}") from None
+
+
+def load_parameters(path, require_source=True):
+    """Read a parameter file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The ``*.params.toml`` file.
+    require_source : bool, optional
+        Whether every entry must give a ``source``.  Default: True (the shipped files do).
+
+    Returns
+    -------
+    dict of str to GroupParameters
+        One entry per group and pathway (empty for those the file does not mention).
+
+    Raises
+    ------
+    ParameterError
+        For a missing file, invalid TOML, an unknown table, a malformed value or unit, an
+        unknown connectivity pattern, or a missing source.  The message names the file,
+        the table and the entry.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(f"{path}: parameter file not found")
+    try:
+        document = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ParameterError(f"{path}: invalid TOML: {error}") from None
+    known = (*GROUPS, *PATHWAYS)
+    unknown = sorted(set(document) - set(known))
+    if unknown:
+        raise ParameterError(f"{path}: unknown table(s) {unknown}; known: {list(known)}")
+    parameters = {}
+    for owner in known:
+        table = document.get(owner, {})
+        group_parameters = GroupParameters()
+        for name, entry in table.items():
+            if name in _SUBTABLES:
+                target = getattr(group_parameters, "settings" if name == "group" else name)
+                for sub_name, sub_entry in entry.items():
+                    value, source = _read_entry(
+                        path, f"{owner}.{name}", sub_name, sub_entry, require_source
+                    )
+                    target[sub_name] = value
+                    group_parameters.sources[f"{owner}.{name}.{sub_name}"] = source
+                continue
+            value, source = _read_entry(path, owner, name, entry, require_source)
+            group_parameters.namespace[name] = value
+            group_parameters.sources[f"{owner}.{name}"] = source
+        pattern = group_parameters.connectivity.get("pattern")
+        if owner in PATHWAYS and pattern not in CONNECTIVITY_PATTERNS:
+            raise ParameterError(
+                f"{path} [{owner}.connectivity] pattern: expected one of "
+                f"{CONNECTIVITY_PATTERNS}, got {pattern!r}"
+            )
+        parameters[owner] = group_parameters
+    return parameters
