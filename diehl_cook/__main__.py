@@ -1,7 +1,8 @@
 """Command-line interface: ``python -m diehl_cook`` (or ``diehl-cook``).
 
 Subcommands: ``train``, ``label``, ``evaluate``, ``run`` (all three in turn), ``describe``
-(print the composed model), ``data fetch`` and ``analyze`` (information analysis of a run).
+(print the composed model), ``data fetch``, ``analyze`` (information analysis of a run) and
+``export`` (recorded spikes as NWB or Neo).
 """
 
 import argparse
@@ -92,6 +93,12 @@ def _parser():
     results.add_argument("runs_dir", help="folder of the experiments' run folders")
     results.add_argument("results_dir", help="output folder (e.g. results)")
 
+    from .export import cli as export_cli
+
+    export_cli.add_arguments(
+        commands.add_parser("export", help="write a run's recorded spikes as NWB or Neo")
+    )
+
     data = commands.add_parser("data", help="dataset commands")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     fetch = data_commands.add_parser(
@@ -174,6 +181,10 @@ def main(argv=None):
             for name, metrics in found.items():
                 print(f"{name}: {100 * metrics['test']['accuracy']:.2f}%")
             print(f"results written to {arguments.results_dir}")
+        elif arguments.command == "export":
+            from .export import cli as export_cli
+
+            print(export_cli.run(arguments))
         elif arguments.command == "data":
             from .data import fetch
 

@@ -31,6 +31,8 @@ __all__ = [
 DEFAULTS = default_config()
 
 _ENGINES = ("runtime", "standalone")
+#: Tables of [model] whose keys are free ("<group>.<role>", "<table>.<name>"), checked later.
+_FREE_TABLES = ("components", "parameters")
 
 
 def shipped_config_names():
@@ -86,7 +88,7 @@ def _merge(target, updates, origin, path=()):
         if isinstance(target[key], dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{origin}: {location!r} must be a table")
-            if path == ("model",) and key == "components":
+            if path == ("model",) and key in _FREE_TABLES:
                 target[key].update(value)
             else:
                 _merge(target[key], value, origin, (*path, key))
@@ -101,8 +103,8 @@ def _merge(target, updates, origin, path=()):
 
 def _set_dotted(updates, key, value):
     parts = key.split(".")
-    if parts[:2] == ["model", "components"] and len(parts) > 2:
-        updates.setdefault("model", {}).setdefault("components", {})[".".join(parts[2:])] = value
+    if parts[0] == "model" and len(parts) > 2 and parts[1] in _FREE_TABLES:
+        updates.setdefault("model", {}).setdefault(parts[1], {})[".".join(parts[2:])] = value
         return
     node = updates
     for part in parts[:-1]:

@@ -56,6 +56,12 @@ class ModelSection:
         "config file, or shipped files)",
         factory=dict,
     )
+    parameters: dict = _key(
+        None,
+        '"<table>.<name>" = "<number> <unit>": replace single values of the variant\'s '
+        'parameter file, e.g. "exc.theta_plus" = "0.1 mV"',
+        factory=dict,
+    )
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,11 @@ class DataSection:
     n_train: int = _key(1000, "training images per epoch (first n of the training split); 0 = all")
     n_label: int = _key(1000, "training images shown with learning off to label neurons; 0 = all")
     n_test: int = _key(10000, "test images; 0 = all")
+    encoding: str = _key(
+        "plain",
+        'input encoding: "plain" (pixel rates), "on_off" (difference-of-Gaussians ON and OFF '
+        "channels, 2 inputs per pixel) or the path of an encoding file",
+    )
 
 
 @dataclass(frozen=True)

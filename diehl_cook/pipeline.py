@@ -20,9 +20,11 @@ import numpy as np
 from . import __version__
 from .config import dump_config, load_config
 from .data import dataset_info, load_configured
+from .encodings import Encoding, load_encoding
 from .errors import ConfigError
 from .experiment import Experiment
 from .labelling import accuracy, assign_labels, confusion_matrix, predict
+from .learning_diagnostics import learning_summary
 from .model import load_variant
 from .run_folder import RunFolder
 from .simulation import make_engine, run_phase
@@ -77,11 +79,47 @@ def _dataset_split(config, split, count):
     return images.reshape(len(images), -1), labels
 
 
+def _run_encoding(config, folder, training_images=None):
+    """Return the run's input encoding: from ``encoding.json``, or calibrated and saved.
+
+    A new run loads ``data.encoding`` and fixes its data-derived gain on the training images
+    (``training_images``); every later pass of the run (labelling, testing, a resumed
+    training) reads the same calibrated encoding back, so all splits share one gain.
+    """
+    saved = folder.read_encoding()
+    if saved is not None:
+        return Encoding(
+            kind=saved["kind"], parameters=saved["parameters"], calibration=saved["calibration"]
+        )
+    name = config["data"]["encoding"]
+    try:
+        encoding = load_encoding(name)
+    except ValueError as error:
+        raise ConfigError(f"data.encoding = {name!r}: {error}") from None
+    if encoding.needs_calibration:
+        if training_images is None:
+            raise ConfigError(
+                f"{folder.path}: no {folder.encoding_path.name} (the calibrated "
+                f"{encoding.kind} encoding); train the run first"
+            )
+        image_shape = dataset_info(config["data"]["dataset"]).image_shape
+        encoding = encoding.calibrated(training_images, image_shape)
+        folder.write_encoding(encoding.to_dict())
+    return encoding
+
+
+def _encoded(config, encoding, images):
+    """``images`` (n, pixels) in the run's encoding: (n, n_inputs) intensities 0-255."""
+    if encoding.kind == "plain":
+        return images
+    return encoding.encode(images, dataset_info(config["data"]["dataset"]).image_shape)
+
+
 def _make_engine(config, n_input):
     """Create the engine of a resolved config, for ``n_input`` inputs."""
     experiment = Experiment.from_config(config)
     model, simulation = experiment.model, experiment.simulation
-    variant = load_variant(model.variant, model.components)
+    variant = load_variant(model.variant, model.components, parameter_overrides=model.parameters)
     return make_engine(
         simulation.engine,
         variant,
@@ -164,6 +202,8 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
     else:
         work.write_config(dump_config(config))
     images, labels = _dataset_split(config, "train", config["data"]["n_train"])
+    encoding = _run_encoding(config, work, training_images=images)
+    images = _encoded(config, encoding, images)
     engine = _make_engine(config, images.shape[1])
     simulation = config["simulation"]
     learned_state = None
@@ -189,6 +229,12 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
     work.write_state(learned_state)
     n_images = len(images) * simulation["epochs"]
     wall = time.perf_counter() - started
+    learning = learning_summary(
+        final_records.exc_counts,
+        learned_state["input_to_exc.w"],
+        dataset_info(config["data"]["dataset"]).image_shape,
+        encoding.n_channels,
+    )["summary"]
     work.update_metrics(
         {
             "seed": simulation["seed"],
@@ -206,6 +252,8 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
                 "compile_seconds": engine.compile_seconds,
                 "mean_exc_spikes": float(final_records.exc_counts.sum(axis=1).mean()),
             },
+            # did every neuron learn (diehl_cook.learning_diagnostics; last epoch's records)
+            "learning": learning,
         },
     )
     shutil.rmtree(work.checkpoints_dir, ignore_errors=True)
@@ -217,6 +265,7 @@ def _frozen_pass(run_dir, phase, split, count_key, engine=None, record_spikes_im
     folder = RunFolder(run_dir)
     config = load_run_config(run_dir)
     images, labels = _dataset_split(config, split, config["data"][count_key])
+    images = _encoded(config, _run_encoding(config, folder), images)
     engine = engine or _make_engine(config, images.shape[1])
     learned_state = folder.read_state()
     compiled_before = set(engine.compile_seconds)
@@ -345,8 +394,9 @@ def run(config, config_source=None, run_dir=None, resume=False):
     metrics = folder.read_metrics(missing_ok=True)
     if "accuracy" in metrics.get("test", {}) and folder.has_assignments():
         return final_dir, metrics
-    height, width = dataset_info(config["data"]["dataset"]).image_shape
-    frozen_engine = _make_engine(load_run_config(final_dir), height * width)
+    image_shape = dataset_info(config["data"]["dataset"]).image_shape
+    encoding = _run_encoding(config, RunFolder(final_dir))
+    frozen_engine = _make_engine(load_run_config(final_dir), encoding.n_inputs(image_shape))
     if not folder.has_assignments() or "label" not in metrics:
         label(final_dir, frozen_engine)
     metrics = evaluate(final_dir, frozen_engine)

@@ -24,9 +24,13 @@ every write goes through :mod:`diehl_cook.atomic` (temporary file, then rename).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import threading
 import tomllib
+import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .atomic import atomic_save_npz, atomic_write_text
+from .errors import MissingRunFileError, RunFolderBusyError, RunFolderError
 from .simulation.protocol import SPIKE_LAYERS
 from .simulation.records import SpikeTrains
 
@@ -134,18 +139,19 @@ def read_spike_trains_file(
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: no recorded spike times (see output.record_spike_times)")
-    with np.load(path) as saved:
-        arrays = {name: saved[name] for name in saved.files}
+        raise MissingRunFileError(
+            f"{path}: no recorded spike times (see output.record_spike_times)"
+        )
+    arrays = _load_arrays(path, ("image_index", "labels", "presentation_s", "rest_s"))
     layers = {}
     for layer in SPIKE_LAYERS:
         names = _spike_train_names(layer)
         missing = [name for name in names if name not in arrays]
         if missing:
-            raise ValueError(f"{path}: missing arrays {', '.join(missing)}")
+            raise RunFolderError(f"{path}: missing arrays {', '.join(missing)}")
         row, neuron, time_s = (arrays[name] for name in names)
         if not len(row) == len(neuron) == len(time_s):
-            raise ValueError(f"{path}: the {layer} arrays differ in length")
+            raise RunFolderError(f"{path}: the {layer} arrays differ in length")
         layers[layer] = SpikeTrains(row.astype(np.int64), neuron.astype(np.int64), time_s)
     counts = dict(n_neurons or {})
     for layer, trains in layers.items():
@@ -160,16 +166,56 @@ def read_spike_trains_file(
     )
 
 
+#: What reading a damaged ``.npz`` file raises.
+_NPZ_ERRORS = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error)
+
+
+def _require(path: Path) -> Path:
+    """``path``, or MissingRunFileError naming it and its run folder."""
+    if not path.is_file():
+        folder = path.parent if path.parent.name != RunFolder.RECORDS else path.parent.parent
+        if not folder.is_dir():
+            raise MissingRunFileError(f"{folder}: run folder not found")
+        raise MissingRunFileError(f"{path}: missing (the run folder {folder} is incomplete)")
+    return path
+
+
 def _load_arrays(path: Path, keys: Iterable[str] = ()) -> dict[str, np.ndarray]:
-    """All arrays of an ``.npz`` file by name; ValueError naming any of ``keys`` missing."""
-    with np.load(path, allow_pickle=False) as archive:
-        missing = [key for key in keys if key not in archive.files]
-        if missing:
-            raise ValueError(
-                f"{path}: missing array(s) {', '.join(missing)} "
-                f"(found: {', '.join(archive.files)})"
-            )
-        return {key: np.asarray(archive[key]) for key in archive.files}
+    """All arrays of an ``.npz`` file by name.
+
+    Raises MissingRunFileError for a missing file and RunFolderError (a ValueError) naming
+    the file for a damaged one or one without an array of ``keys``.
+    """
+    _require(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            missing = [key for key in keys if key not in archive.files]
+            if missing:
+                raise RunFolderError(
+                    f"{path}: missing array(s) {', '.join(missing)} "
+                    f"(found: {', '.join(archive.files)})"
+                )
+            return {key: np.asarray(archive[key]) for key in archive.files}
+    except RunFolderError:
+        raise
+    except _NPZ_ERRORS as error:
+        raise RunFolderError(
+            f"{path}: damaged or not an .npz file ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _read_json(path: Path):
+    """Parse a JSON file of a run folder; RunFolderError naming it if damaged."""
+    text = _require(path).read_bytes()
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise RunFolderError(f"{path}: damaged JSON ({error})") from None
+
+
+#: Locks held by this process: lock file -> [FileLock, depth] (the lock is re-entrant).
+_HELD_LOCKS = {}
+_HELD_LOCKS_GUARD = threading.Lock()
 
 
 class AnalysisFiles:
@@ -220,6 +266,7 @@ class RunFolder:
     PREDICTIONS = "predictions.npz"
     CONFUSION_MATRIX = "confusion_matrix.csv"
     METRICS = "metrics.json"
+    ENCODING = "encoding.json"
     ANALYSIS = "analysis"
     CHECKPOINTS = "checkpoints"
     SWEEP_POINT = "sweep_point.json"
@@ -253,6 +300,52 @@ class RunFolder:
     def exists(self) -> bool:
         """Whether anything exists at the folder's path."""
         return self.path.exists()
+
+    @property
+    def lock_path(self) -> Path:
+        """``<runs_dir>/.<name>.lock``: held by the process that writes this run."""
+        return self.path.parent / f".{self.complete.name}.lock"
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the run's lock file for the duration of a ``with`` block.
+
+        One lock covers ``<name>/`` and ``<name>.incomplete/``.  It is re-entrant within a
+        process (``run`` holds it while ``train``, ``label`` and ``evaluate`` take it
+        again) and released by the system when the process dies, so a killed run never
+        leaves a stale lock.
+
+        Raises
+        ------
+        RunFolderBusyError
+            If another process holds it (a run with the same output name is going on).
+        """
+        from filelock import FileLock, Timeout
+
+        key = str(self.lock_path.resolve())
+        with _HELD_LOCKS_GUARD:
+            held = _HELD_LOCKS.get(key)
+            if held is None:
+                self.lock_path.parent.mkdir(parents=True, exist_ok=True)
+                file_lock = FileLock(key)
+                try:
+                    file_lock.acquire(timeout=0)
+                except Timeout:
+                    raise RunFolderBusyError(
+                        f"{self.complete.path}: another process is writing this run (its lock "
+                        f"{self.lock_path} is held); wait for it to end, or choose another "
+                        "output.name"
+                    ) from None
+                held = _HELD_LOCKS[key] = [file_lock, 0]
+            held[1] += 1
+        try:
+            yield self
+        finally:
+            with _HELD_LOCKS_GUARD:
+                held[1] -= 1
+                if held[1] == 0:
+                    del _HELD_LOCKS[key]
+                    held[0].release()
 
     @property
     def is_incomplete(self) -> bool:
@@ -315,6 +408,11 @@ class RunFolder:
     def confusion_matrix_path(self) -> Path:
         """``confusion_matrix.csv``: rows true class, columns predicted class."""
         return self.path / self.CONFUSION_MATRIX
+
+    @property
+    def encoding_path(self) -> Path:
+        """``encoding.json``: the input encoding, its gain calibrated on the training images."""
+        return self.path / self.ENCODING
 
     @property
     def metrics_path(self) -> Path:
@@ -406,7 +504,10 @@ class RunFolder:
         """
         if missing_ok and not self.config_path.is_file():
             return {}
-        return tomllib.loads(self.config_path.read_text())
+        try:
+            return tomllib.loads(_require(self.config_path).read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise RunFolderError(f"{self.config_path}: damaged TOML ({error})") from None
 
     # -- records --------------------------------------------------------------------------
 
@@ -620,7 +721,17 @@ class RunFolder:
         """
         if missing_ok and not self.metrics_path.is_file():
             return {}
-        return json.loads(self.metrics_path.read_text())
+        return _read_json(self.metrics_path)
+
+    def write_encoding(self, description: Mapping) -> None:
+        """Write ``encoding.json`` (:meth:`diehl_cook.encodings.Encoding.to_dict`)."""
+        atomic_write_text(self.encoding_path, json.dumps(description, indent=1, sort_keys=True))
+
+    def read_encoding(self) -> dict | None:
+        """Read ``encoding.json``; None for a run folder without one (plain pixels)."""
+        if not self.encoding_path.is_file():
+            return None
+        return _read_json(self.encoding_path)
 
     def write_metrics(self, metrics: Mapping) -> None:
         """Write ``metrics.json`` (indented, keys sorted)."""
@@ -649,8 +760,8 @@ class RunFolder:
         """Read the row of ``sweep_point.json``; None if the point is not finished."""
         if not self.sweep_point_path.is_file():
             return None
-        return json.loads(self.sweep_point_path.read_text())
+        return _read_json(self.sweep_point_path)
 
     def read_analysis_json(self, name: str):
         """Parse the JSON file ``analysis/<name>`` (e.g. ``neurons.json``)."""
-        return json.loads(self.analysis_path(name).read_text())
+        return _read_json(self.analysis_path(name))

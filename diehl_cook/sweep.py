@@ -204,7 +204,14 @@ def _information_means(folder):
         "mean_jaccard_spiked_vs_significant": _mean(
             row["jaccard"]["spiked_vs_significant_fdr"] for row in classes
         ),
+        **_learning_counts(folder),
     }
+
+
+def _learning_counts(folder):
+    """Neurons that never fired and that did not learn (``metrics.json`` ``learning``)."""
+    learning = folder.read_metrics(missing_ok=True).get("learning", {})
+    return {key: learning.get(key) for key in ("n_never_fired", "n_unlearned")}
 
 
 def run_point(config, run_dir, values):
@@ -379,6 +386,8 @@ def write_summary(sweep, result):
         "mean_class_information_bits",
         "n_neurons_with_class_information",
         "mean_jaccard_spiked_vs_significant",
+        "n_never_fired",
+        "n_unlearned",
         "run_wall_time_s",
         "point",
     ]

@@ -138,7 +138,7 @@ def _assert_resume_gives_the_uninterrupted_result(engine, images, checkpoint_dir
     stopped, _, _ = run_phase(
         engine, "train", images, checkpoint_dir=checkpoint_dir, max_chunks=1, **kwargs
     )
-    assert stopped is None and (checkpoint_dir / "progress.json").is_file()
+    assert stopped is None and (checkpoint_dir / "state_000000.npz").is_file()
     resumed, resumed_state, _ = run_phase(
         engine, "train", images, checkpoint_dir=checkpoint_dir, **kwargs
     )

@@ -117,7 +117,7 @@ def test_killing_the_worker_of_a_point_ends_in_a_retry_that_completes(tmp_path, 
     )
     thread.start()
     work = RunFolder(sweep.point_dir(point)).incomplete
-    progress = work.checkpoint_dir("train", epoch=0) / "progress.json"
+    progress = work.checkpoint_dir("train", epoch=0) / "state_000000.npz"
     deadline = time.monotonic() + 240
     while not progress.is_file() and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -13,6 +13,7 @@ import numpy as np
 from ..information import spiked
 from ..run_folder import AnalysisFiles
 from .figures import save_figures
+from .learning import WINS_FIGURE, learning_outputs, save_wins_figure
 from .neuron_sets import class_neuron_sets, map_weight_correlation, neuron_information
 from .records import load_run_records
 from .report import neuron_rows, summary_text, table1_text, table2_texts, time_binned_texts
@@ -141,6 +142,8 @@ def analyze_run(
     )
     table1, accuracy = table1_text(records)
     texts[AnalysisFiles.TABLE1] = table1
+    learning_texts, learning, wins = learning_outputs(records)
+    texts.update(learning_texts)
     folder = records.folder
     if folder.has_spike_trains():
         spikes = folder.read_spike_trains(
@@ -163,6 +166,9 @@ def analyze_run(
                 image_shape=np.array(records.image_shape),
             )
         figure_names = save_figures(temporary, records, information, correlation)
+        if wins is not None:
+            save_wins_figure(temporary / WINS_FIGURE, *wins)
+            figure_names.append(WINS_FIGURE)
         file_names = [*texts, AnalysisFiles.MI_MAPS, *figure_names, AnalysisFiles.SUMMARY]
         summary = summary_text(
             records,
@@ -175,6 +181,14 @@ def analyze_run(
             seed=seed,
             file_names=file_names,
         )
+        if learning is not None:
+            summary += (
+                "\n## Learning\n\n"
+                f"Over the last training epoch, {learning['n_never_fired']} of "
+                f"{learning['n_exc']} neurons never fired, {learning['n_never_won']} never won a "
+                f"presentation, and {learning['n_unlearned']} have an unstructured weight map "
+                f"(Moran's I <= {learning['threshold']:.4f}; `learning.csv`, `wins.png`).\n"
+            )
         (temporary / AnalysisFiles.SUMMARY).write_text(summary, encoding="utf-8")
         temporary.chmod(0o755)
         _replace_folder(temporary, final)

@@ -121,8 +121,10 @@ def image_shape_for(n_input: int, dataset: str | None = None) -> tuple[int, int]
     -------
     tuple of int
         The dataset's shape if it matches (28 x 28 for MNIST and Fashion-MNIST, 32 x 32 for
-        grayscale CIFAR-10), else a square ``(s, s)`` when ``n_input = s**2``, else
-        ``(1, n_input)``.
+        grayscale CIFAR-10); for an encoding with ``k`` channels of that shape (ON/OFF:
+        ``n_input = 2 h w``), the channels stacked vertically, ``(k h, w)``, so the ON half
+        of every map is drawn above its OFF half; else a square ``(s, s)`` when
+        ``n_input = s**2``, else ``(1, n_input)``.
 
     Examples
     --------
@@ -130,6 +132,8 @@ def image_shape_for(n_input: int, dataset: str | None = None) -> tuple[int, int]
     (28, 28)
     >>> image_shape_for(1024, "cifar10")
     (32, 32)
+    >>> image_shape_for(1568, "mnist")
+    (56, 28)
     >>> image_shape_for(10)
     (1, 10)
     """
@@ -137,8 +141,8 @@ def image_shape_for(n_input: int, dataset: str | None = None) -> tuple[int, int]
         raise ValueError(f"n_input must be positive, got {n_input}")
     if dataset is not None:
         shape, _ = _dataset_metadata(dataset)
-        if shape is not None and shape[0] * shape[1] == n_input:
-            return shape
+        if shape is not None and n_input % (shape[0] * shape[1]) == 0:
+            return (shape[0] * (n_input // (shape[0] * shape[1])), shape[1])
     side = math.isqrt(n_input)
     if side * side == n_input:
         return (side, side)

@@ -28,6 +28,18 @@ at the start of every presentation slot (presentation + rest):
   (:data:`NORMALISED_PATHWAY`) to a fixed sum (Diehl & Cook: 78), through ``run_regularly``
   operations.
 
+Two options of the parameter file change how spikes are made and delivered, for models from
+clock-driven simulators (BindsNET); the shipped ``diehl_cook_2015`` and ``capozzi_poster``
+variants use neither:
+
+* ``max_spikes_per_step = k`` in ``[<group>.group]``: when more than ``k`` neurons of the group
+  cross the threshold in one step, only ``k`` of them, chosen uniformly at random, spike
+  (:func:`_add_spike_selection`); ``reset_all_crossers = 1`` runs the group's own
+  ``[reset]`` statements on every neuron that crossed, as BindsNET's ``one_spike`` does;
+* ``delay_steps = d`` in ``[<pathway>.connectivity]``: the spikes of step ``n`` act in step
+  ``n + d``, after that step's state update and before its threshold test, on both the
+  presynaptic and the postsynaptic pathway (:func:`_schedule_pathway`).
+
 Decisions between slots (next image or retry at a higher intensity) belong to the engines
 (:mod:`diehl_cook.simulation.runtime`, :mod:`diehl_cook.simulation.standalone`).
 """
@@ -38,10 +50,11 @@ import numpy as np
 
 from ..errors import ComponentError, ParameterError
 from .components import GROUPS, PATHWAYS, compose_model
-from .parameters import load_parameters
 from .validation import check_lines
 
 __all__ = [
+    "CROSSING_EVENT",
+    "DEFAULT_RATE_PER_PIXEL",
     "NORMALISED_PATHWAY",
     "PROTOCOL_VARIABLES",
     "BuiltNetwork",
@@ -50,6 +63,7 @@ __all__ = [
     "connection_indices",
     "initial_input_weights",
     "variant_normalisation_target",
+    "variant_rate_per_pixel",
 ]
 
 #: Variables the protocol adds to groups; they satisfy components' ``requires:``.
@@ -63,6 +77,18 @@ NORMALISED_PATHWAY = "input_to_exc"
 #: ``run_regularly`` order at slot start: engine bookkeeping runs before these.
 ORDER_SLOT_RESET = 0
 ORDER_NORMALISE = 5
+#: Input rate per unit of pixel value (Hz) when the variant's ``[input]`` table gives no
+#: ``rate_per_pixel``: Diehl & Cook's pixel / 8 x intensity (ref 1.5).
+DEFAULT_RATE_PER_PIXEL = 0.125
+#: Event of a group with ``max_spikes_per_step``: its threshold condition was met.
+CROSSING_EVENT = "crossing"
+#: Event of a group with ``reset_all_crossers``: the neuron crossed in this step.
+_CROSSED_EVENT = "crossed"
+#: ``before_thresholds`` order of the spike selection: pathways with ``delay_steps``
+#: deliver first (Brian2's orders -1 and 1), then the crossing test, the draw, the ranking.
+ORDER_CROSSING_TEST = 10
+ORDER_CROSSING_DRAW = 11
+ORDER_CROSSING_RANK = 12
 
 
 @dataclass(frozen=True)
@@ -258,7 +284,9 @@ def build_network(
         weights (the synapses of :data:`NORMALISED_PATHWAY` onto it) are scaled to at each
         slot start; Diehl & Cook use 78 for 784 inputs.  It becomes the
         ``normalisation_target`` entry of that pathway's namespace.  None (the default): no
-        normalisation.  A variant's own value is ``normalisation_target`` in the pathway's
+        normalisation.  The frozen phase normalises too when the pathway's table sets
+        ``normalise_in_frozen_phase = 1`` (BindsNET normalises after every sample, learning
+        or not; on frozen weights this is a no-op after the first slot).  A variant's own value is ``normalisation_target`` in the pathway's
         table of its parameter file (:func:`variant_normalisation_target`); the engines pass
         it, or the experiment's override.
 
@@ -275,10 +303,12 @@ def build_network(
 
     timing = timing or SlotTiming()
     initial = _InitialState.create(model_seed, saved_state)
-    parameters = load_parameters(variant.parameters_path)
+    parameters = variant.parameters()
     composed = compose_model(variant, phase, protocol_variables=PROTOCOL_VARIABLES)
     sizes = {"input": n_input, "exc": n_exc, "inh": n_exc}
-    normalise = phase == "train" and normalisation_target is not None
+    normalise = normalisation_target is not None and (
+        phase == "train" or _normalises_in_frozen_phase(parameters)
+    )
     objects, namespaces = _build_groups(composed, parameters, sizes, timing, normalise)
     indices = {}
     for name in PATHWAYS:
@@ -286,7 +316,14 @@ def build_network(
             name, parameters[name], normalisation_target if normalise else None
         )
         objects[name], indices[name] = _build_pathway(
-            name, composed[name], parameters[name], namespaces[name], objects, sizes, initial
+            name,
+            composed[name],
+            parameters[name],
+            namespaces[name],
+            objects,
+            sizes,
+            initial,
+            timing,
         )
     _set_initial_values(objects, parameters, variant.parameters_path, phase)
     _apply_saved_state(objects, indices, initial.saved_state)
@@ -346,6 +383,7 @@ def _build_groups(composed, parameters, sizes, timing, with_weight_sum):
         objects[name] = _make_neuron_group(
             name, composed[name], sizes[name], parameters[name], namespaces[name], with_weight_sum
         )
+        objects.update(_add_spike_selection(objects[name], parameters[name].settings))
     return objects, namespaces
 
 
@@ -376,7 +414,33 @@ def _protocol_lines(name, with_weight_sum):
     return [window, count, *extra], increment
 
 
+def _spike_limit(settings):
+    """``(max_spikes_per_step, reset_all_crossers)`` of a group's settings; 0: no limit."""
+    limit = settings.get("max_spikes_per_step", 0)
+    if float(limit) < 0 or float(limit) != int(float(limit)):
+        raise ParameterError(f"max_spikes_per_step must be a whole number >= 0, got {limit}")
+    return int(float(limit)), bool(float(settings.get("reset_all_crossers", 0)))
+
+
+def _own_and_side_resets(composed):
+    """Split a group's ``[reset]`` lines into its own components' and the pathways' ones."""
+    own_paths = {component.path for component in composed.components}
+    lines = composed.sections.get("reset", [])
+    own = "\n".join(line.text for line in lines if line.path in own_paths)
+    side = "\n".join(line.text for line in lines if line.path not in own_paths)
+    return own, side
+
+
 def _make_neuron_group(name, composed, n_neurons, parameters, namespace, with_weight_sum):
+    """Create the NeuronGroup of ``composed``; see :func:`_add_spike_selection` for a limit.
+
+    Without ``max_spikes_per_step`` the group's spike condition is its ``[threshold]`` and
+    every ``[reset]`` line runs on a spike.  With it, the threshold defines the
+    :data:`CROSSING_EVENT`, and a neuron spikes when it crossed in this step and fewer than
+    ``max_spikes_per_step`` crossers drew a higher priority; with ``reset_all_crossers``
+    the group's own ``[reset]`` lines run on every crosser (the ``crossed`` event) and only
+    the pathways' ``[post.reset]``/``[pre.reset]`` lines and the spike count on a spike.
+    """
     from brian2 import NeuronGroup
 
     protocol_model, count_statement = _protocol_lines(name, with_weight_sum)
@@ -384,25 +448,94 @@ def _make_neuron_group(name, composed, n_neurons, parameters, namespace, with_we
     if "threshold" not in composed.sections:
         origin = ", ".join(str(component.path) for component in composed.components)
         raise ComponentError(f"group {name!r} has no [threshold] (components: {origin})")
+    threshold = composed.code("threshold")
     reset = "\n".join(filter(None, [composed.code("reset"), count_statement]))
     settings = parameters.settings
+    limit, reset_all_crossers = _spike_limit(settings)
+    events, own_reset = {}, ""
+    if limit:
+        model += "\nspike_priority : 1\nspike_rank : integer\ncrossing_step : integer"
+        events[CROSSING_EVENT] = threshold
+        threshold = f"crossing_step == timestep(t, dt) and spike_rank < {limit}"
+        if reset_all_crossers:
+            own_reset, side_reset = _own_and_side_resets(composed)
+            events[_CROSSED_EVENT] = "crossing_step == timestep(t, dt)"
+            reset = "\n".join(filter(None, [side_reset, count_statement]))
     refractory = settings.get("refractory", 0.0)
     try:
         group = NeuronGroup(
             n_neurons,
             model,
-            threshold=composed.code("threshold"),
+            threshold=threshold,
             reset=reset,
             refractory=refractory if np.any(refractory) else False,
             method=settings.get("method", "exact"),
             namespace=namespace,
+            events=events or None,
             name=name,
         )
+        if reset_all_crossers and limit and own_reset:
+            group.run_on_event(_CROSSED_EVENT, own_reset, when="resets")
     except Exception as error:
         origin = ", ".join(str(component.path) for component in composed.components)
         raise ComponentError(f"cannot build group {name!r} from {origin}: {error}") from error
     check_lines(composed.sections, group)
     return group
+
+
+def _add_spike_selection(group, settings):
+    """Let at most ``max_spikes_per_step`` neurons of ``group`` spike in one step.
+
+    The mechanism, all in the ``before_thresholds`` slot of every step, after the
+    pathways with ``delay_steps`` have delivered:
+
+    1. the group's threshold condition is tested as the :data:`CROSSING_EVENT`;
+    2. every neuron that crossed draws a priority ``rand()`` and sets its rank to 0;
+    3. synapses from every neuron to every other one, triggered by the crossing event, add 1
+       to the rank of each neuron with a lower priority (ties, of probability 2**-53 or so,
+       go to the lower index);
+    4. the spike condition is "crossed in this step and rank < max_spikes_per_step".
+
+    So exactly ``min(crossers, k)`` neurons spike, the ``k`` highest priorities, a uniformly
+    random ``k``-subset of the crossers.  The cost is one pass over ``n - 1`` synapses per
+    crossing neuron, nothing in a step without crossings; the same objects run under the
+    runtime and the standalone devices.
+
+    Returns
+    -------
+    dict of str to brian2.BrianObject
+        The selection synapses (``<group>_spike_selection``); empty without a limit or with
+        a single neuron (which never competes).
+    """
+    from brian2 import Synapses
+
+    limit, _ = _spike_limit(settings)
+    if not limit:
+        return {}
+    group.crossing_step = -1  # no crossing yet (0 would read as a crossing in step 0)
+    group.set_event_schedule(CROSSING_EVENT, when="before_thresholds", order=ORDER_CROSSING_TEST)
+    group.run_on_event(
+        CROSSING_EVENT,
+        "spike_priority = rand()\nspike_rank = 0\ncrossing_step = timestep(t, dt)",
+        when="before_thresholds",
+        order=ORDER_CROSSING_DRAW,
+    )
+    if len(group) < 2:
+        return {}
+    selection = Synapses(
+        group,
+        group,
+        on_pre="spike_rank_post += int(spike_priority_pre > spike_priority_post or "
+        "(spike_priority_pre == spike_priority_post and i < j))",
+        on_event=CROSSING_EVENT,
+        namespace={},
+        name=f"{group.name}_spike_selection",
+    )
+    sources, targets = connection_indices("all_but_self", len(group), len(group))
+    selection.connect(i=sources, j=targets)
+    selection.pre.when = "before_thresholds"
+    selection.pre.order = ORDER_CROSSING_RANK
+    return {selection.name: selection}
 
 
 # --------------------------------------------------------------------------------------------
@@ -421,22 +554,49 @@ def variant_normalisation_target(variant):
     float or None
         ``normalisation_target`` of the :data:`NORMALISED_PATHWAY` table (dimensionless).
     """
-    value = load_parameters(variant.parameters_path)[NORMALISED_PATHWAY].namespace.get(
-        "normalisation_target"
-    )
+    value = variant.parameters()[NORMALISED_PATHWAY].namespace.get("normalisation_target")
     return None if value is None else float(value)
+
+
+def variant_rate_per_pixel(variant):
+    """Return the input rate per unit of pixel value of the variant, in Hz.
+
+    An input neuron of pixel value ``p`` (0-255) fires at ``p * rate_per_pixel * intensity``
+    Hz (:func:`diehl_cook.simulation.protocol.input_rates`).
+
+    Parameters
+    ----------
+    variant : diehl_cook.model.Variant
+
+    Returns
+    -------
+    float
+        ``rate_per_pixel`` of the variant's ``[input]`` table, in Hz; without one,
+        :data:`DEFAULT_RATE_PER_PIXEL` (1/8 Hz, Diehl & Cook's pixel / 8 x intensity).
+    """
+    value = variant.parameters()["input"].namespace.get("rate_per_pixel")
+    return DEFAULT_RATE_PER_PIXEL if value is None else float(value)
+
+
+def _normalises_in_frozen_phase(parameters):
+    """Whether the normalised pathway's table asks for normalisation in the frozen phase."""
+    flag = parameters[NORMALISED_PATHWAY].namespace.get("normalise_in_frozen_phase", 0)
+    return bool(float(flag))
 
 
 def _pathway_namespace(pathway, pathway_parameters, normalisation_target):
     """Return the namespace of ``pathway``: its table, plus the normalisation target."""
     namespace = dict(pathway_parameters.namespace)
     namespace.pop("normalisation_target", None)
+    namespace.pop("normalise_in_frozen_phase", None)
     if pathway == NORMALISED_PATHWAY and normalisation_target is not None:
         namespace["normalisation_target"] = float(normalisation_target)
     return namespace
 
 
-def _build_pathway(pathway, composed, pathway_parameters, namespace, objects, sizes, initial):
+def _build_pathway(
+    pathway, composed, pathway_parameters, namespace, objects, sizes, initial, timing
+):
     """Build, connect, check and initialise the Synapses of one pathway.
 
     Returns
@@ -457,7 +617,35 @@ def _build_pathway(pathway, composed, pathway_parameters, namespace, objects, si
     shape = (sizes[pre], sizes[post])
     _initialise_weights(pathway, synapses, connectivity, (sources, targets), shape, initial)
     _initialise_delays(synapses, connectivity, (sources, targets), shape, initial.delay_rng)
+    _schedule_pathway(pathway, synapses, connectivity, timing)
     return synapses, (sources, targets)
+
+
+def _schedule_pathway(pathway, synapses, connectivity, timing):
+    """Apply ``delay_steps`` of ``[<pathway>.connectivity]`` (absent or 0: Brian2's default).
+
+    With ``delay_steps = d >= 1`` the spikes of step ``n`` act in step ``n + d`` *before* the
+    threshold test of that step and after its state update, as in a clock-driven simulator
+    whose layers read the previous step's spikes (BindsNET): a delta synapse that adds ``w``
+    to ``v`` then moves ``v`` by exactly ``w`` before the target's next threshold test, not
+    by ``w`` decayed over a step.  Both pathways (``on_pre`` and ``on_post``) move to the
+    ``before_thresholds`` slot, where the source's spike space still holds the previous
+    step's spikes, with a delay of ``(d - 1) dt``; ``on_pre`` runs before ``on_post``.
+    Random delays (``delay_max > 0``) cannot be combined with it.
+    """
+    from brian2 import second
+
+    steps = float(connectivity.get("delay_steps", 0))
+    if not steps:
+        return
+    if steps < 1 or steps != int(steps):
+        raise ParameterError(f"{pathway}: delay_steps must be a whole number >= 1, got {steps}")
+    if float(connectivity.get("delay_max", 0.0)) > 0:
+        raise ParameterError(f"{pathway}: delay_steps and delay_max > 0 exclude each other")
+    for synaptic_pathway in synapses._pathways:  # the on_pre and on_post pathways
+        synaptic_pathway.when = "before_thresholds"
+        if steps > 1 and len(synapses):
+            synaptic_pathway.delay[:] = (int(steps) - 1) * timing.dt * second
 
 
 def _make_synapses(pathway, composed, pre_group, post_group, namespace):

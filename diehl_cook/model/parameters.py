@@ -75,7 +75,27 @@ def _read_entry(path, table_name, name, entry, require_source):
         raise ParameterError(f"{location}: {error}") from None
 
 
-def load_parameters(path, require_source=True):
+def _override_entry(path, document, key, value):
+    """Replace the entry ``key`` (``<table>[.<sub-table>].<name>``) of ``document``."""
+    *tables, name = key.split(".")
+    node = document
+    for table in tables:
+        node = node.get(table) if isinstance(node, dict) else None
+        if not isinstance(node, dict):
+            break
+    if not tables or not isinstance(node, dict) or name not in node:
+        raise ParameterError(
+            f"parameter override {key!r}: {path} has no such entry (give "
+            "'<table>.<name>' or '<table>.<sub-table>.<name>' of an existing value)"
+        )
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ParameterError(
+            f"parameter override {key!r}: expected a number or '<number> <unit>', got {value!r}"
+        )
+    node[name] = {"value": value if isinstance(value, str) else repr(value), "source": "override"}
+
+
+def load_parameters(path, require_source=True, overrides=None):
     """Read a parameter file.
 
     Parameters
@@ -84,6 +104,11 @@ def load_parameters(path, require_source=True):
         The ``*.params.toml`` file.
     require_source : bool, optional
         Whether every entry must give a ``source``.  Default: True (the shipped files do).
+    overrides : dict of str to str, optional
+        ``{"<table>.<name>": "<number> <unit>"}`` values that replace entries of the file,
+        e.g. ``{"exc.theta_plus": "0.1 mV", "input_to_exc.connectivity.weight_scale": "0.2"}``
+        (an experiment's ``[model.parameters]``).  Only existing entries can be replaced,
+        so a misspelt name is an error; the source becomes "experiment override".
 
     Returns
     -------
@@ -108,6 +133,8 @@ def load_parameters(path, require_source=True):
     unknown = sorted(set(document) - set(known))
     if unknown:
         raise ParameterError(f"{path}: unknown table(s) {unknown}; known: {list(known)}")
+    for key, value in (overrides or {}).items():
+        _override_entry(path, document, key, value)
     parameters = {}
     for owner in known:
         table = document.get(owner, {})

@@ -8,7 +8,7 @@ replacing single components; :func:`diehl_cook.model.compose_model` then compose
 
 import importlib.resources
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ComponentError
@@ -55,6 +55,9 @@ class Variant:
         phase (the learned state).
     roles : dict
         ``roles[group][phase]`` is a dict from role name to component file path.
+    parameter_overrides : dict
+        ``{"<table>.<name>": value}`` that replace entries of the parameter file
+        (:func:`~diehl_cook.model.load_parameters`); empty by default.
     """
 
     name: str
@@ -63,6 +66,13 @@ class Variant:
     parameters_path: Path
     saved_state: tuple
     roles: dict
+    parameter_overrides: dict = field(default_factory=dict)
+
+    def parameters(self):
+        """Read the variant's parameters, overrides applied (see :func:`load_parameters`)."""
+        from .parameters import load_parameters
+
+        return load_parameters(self.parameters_path, overrides=self.parameter_overrides)
 
     def component_paths(self, group, phase):
         """Return the component files of ``group`` in ``phase``, in composition order."""
@@ -95,7 +105,9 @@ def _resolve_variant_path(name_or_path):
     return shipped
 
 
-def load_variant(name_or_path, component_overrides=None, overrides_base_dir=None):
+def load_variant(
+    name_or_path, component_overrides=None, overrides_base_dir=None, parameter_overrides=None
+):
     """Load a model variant by name or path, optionally replacing single components.
 
     Parameters
@@ -112,6 +124,9 @@ def load_variant(name_or_path, component_overrides=None, overrides_base_dir=None
     overrides_base_dir : pathlib.Path, optional
         Folder that relative override paths are resolved against (the config file's folder).
         Default: the current directory.
+    parameter_overrides : dict of str to str, optional
+        ``{"<table>.<name>": "<number> <unit>"}`` replacing entries of the parameter file,
+        e.g. ``{"exc.theta_plus": "0.1 mV"}``; checked here, applied by the builder.
 
     Returns
     -------
@@ -133,14 +148,18 @@ def load_variant(name_or_path, component_overrides=None, overrides_base_dir=None
         if owner not in roles or not _variable:
             raise ComponentError(f"{path}: saved_state entry {item!r} is not '<group>.<variable>'")
     parameters_path = _resolve_file(table["parameters"], path.parent, "parameter file", str(path))
-    return Variant(
+    variant = Variant(
         name=path.name.removesuffix(".variant.toml"),
         path=path,
         description=table["description"],
         parameters_path=parameters_path,
         saved_state=saved_state,
         roles=roles,
+        parameter_overrides=dict(parameter_overrides or {}),
     )
+    if variant.parameter_overrides:
+        variant.parameters()  # a misspelt or malformed override fails here, by name
+    return variant
 
 
 def _read_variant_table(path):

@@ -169,6 +169,9 @@ def build_key(variant, phase, n_input, n_exc, n_slots, timing, settings, model_s
         "timing": [timing.dt, timing.presentation, timing.rest],
         "settings": repr(settings),
         "model_seed": model_seed,
+        "parameter_overrides": {
+            key: str(value) for key, value in variant.parameter_overrides.items()
+        },
         "brian2": brian2.__version__,
         "compiler_flags": compiler_flags(),
         "linker_flags": linker_flags(),

@@ -17,10 +17,16 @@ the network's size, :class:`~diehl_cook.simulation.protocol.ProtocolSettings` an
 
 from typing import Protocol, runtime_checkable
 
-from ..model.builder import SlotTiming, variant_normalisation_target
+import numpy as np
+
+from ..model.builder import SlotTiming, variant_normalisation_target, variant_rate_per_pixel
+from ..model.components import GROUPS, PATHWAYS
 from .protocol import SPIKE_LAYERS
 
 __all__ = ["Engine", "EngineBase"]
+
+#: Models (variant, phase, timing, normalisation) already built once by ``validate``.
+_VALIDATED = set()
 
 
 @runtime_checkable
@@ -114,6 +120,58 @@ class EngineBase:
         self.model_seed = model_seed
         self.compile_seconds = {}
 
+    def validate(self, phases=("train", "frozen")):
+        """Build the model of each phase once, so that a broken file fails before any run.
+
+        A tiny copy of the network (2 inputs, 2 excitatory neurons) is built with Brian2's
+        runtime device and numpy code generation; building checks every identifier and
+        unit of every line (:mod:`diehl_cook.model.validation`).  Each model is checked once
+        per process.  While a standalone project is being defined (another engine's device
+        is active) the check is left to the engine's own build at its first chunk.
+
+        Parameters
+        ----------
+        phases : iterable of {"train", "frozen"}, optional
+            Default: both.
+
+        Raises
+        ------
+        diehl_cook.errors.ComponentError, diehl_cook.errors.ParameterError
+            For the first broken line or value; the message names the file and the line.
+        """
+        for phase in phases:
+            key = repr((self.variant, phase, self.timing, self.normalisation_target))
+            if key in _VALIDATED:
+                continue
+            if _build_tiny_network(self.variant, phase, self.timing, self.normalisation_target):
+                _VALIDATED.add(key)
+
+    def learned_state_shapes(self):
+        """Shape of every array of the learned state (``variant.saved_state``), by name.
+
+        Synaptic variables are (presynaptic, postsynaptic) matrices, neuron variables one
+        value per neuron.
+        """
+        sizes = {"input": self.n_input, "exc": self.n_exc, "inh": self.n_exc}
+        shapes = {}
+        for name in self.variant.saved_state:
+            owner = name.partition(".")[0]
+            if owner in PATHWAYS:
+                pre, post = PATHWAYS[owner]
+                shapes[name] = (sizes[pre], sizes[post])
+            elif owner in sizes:
+                shapes[name] = (sizes[owner],)
+        return shapes
+
+    @staticmethod
+    def _final_values(built):
+        """Membrane potentials after a chunk, ``{"<group>.v": values}`` (the NaN guard)."""
+        values = {}
+        for group in GROUPS:
+            if "v" in built[group].variables:
+                values[f"{group}.v"] = np.asarray(built[group].v_[:], dtype=float)
+        return values
+
     @property
     def normalisation_target(self):
         """Column sum of the input weights before each training slot (None: not normalised).
@@ -124,6 +182,14 @@ class EngineBase:
         if self.settings.normalisation_target is not None:
             return self.settings.normalisation_target
         return variant_normalisation_target(self.variant)
+
+    @property
+    def rate_per_pixel(self):
+        """Input rate per unit of pixel value at intensity 1, in Hz (the variant's rate law).
+
+        ``rate_per_pixel`` of the variant's ``[input]`` table; 1/8 Hz without one.
+        """
+        return variant_rate_per_pixel(self.variant)
 
     @staticmethod
     def _spike_monitors(built, record_spikes):
@@ -140,3 +206,46 @@ class EngineBase:
         }
         built.network.add(*monitors.values())
         return monitors
+
+
+def _build_tiny_network(variant, phase, timing, normalisation_target):
+    """Build a 2-input, 2-neuron copy of the network on the runtime device (validation).
+
+    Returns False (nothing built) while another device than the runtime device is active.
+    """
+    import gc
+    import logging
+
+    import brian2
+    from brian2.devices.device import get_device
+
+    from ..model.builder import build_network
+
+    if get_device().__class__.__name__ != "RuntimeDevice":
+        # a standalone project is being defined: its objects must not see ours
+        return False
+    target = brian2.prefs.codegen.target
+    brian2.prefs.codegen.target = "numpy"
+    # objects of a tiny network are never run: Brian2 would warn about each when deleted
+    unused = logging.getLogger("brian2.core.base.unused_brian_object")
+    disabled, unused.disabled = unused.disabled, True
+    try:
+        built = build_network(
+            variant,
+            phase,
+            n_input=2,
+            n_exc=2,
+            timing=timing,
+            normalisation_target=normalisation_target,
+        )
+        del built
+        return True
+    except Exception as error:
+        # drop the frames that hold the half-built objects, so they are freed below
+        raise error.with_traceback(None) from None
+    finally:
+        # free the objects now, so that the names they hold ("exc", ...) are free again for
+        # the engine's own network (a standalone build with "_1" names misses its cache)
+        gc.collect()
+        unused.disabled = disabled
+        brian2.prefs.codegen.target = target

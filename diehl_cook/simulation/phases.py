@@ -1,54 +1,248 @@
 """Run a whole phase (training, labelling or testing) in chunks, with checkpoints.
 
-A phase shows a list of images once.  It is split into chunks of ``chunk_slots`` slots; after
-each chunk the learned state (weights, theta), the protocol's controller state and the chunk's
-slot records are written atomically to the checkpoint folder, so an interrupted phase resumes
-from its last finished chunk.  Every chunk has its own seed
+A phase shows a list of images once.  It is split into chunks of ``chunk_slots`` slots.  After
+each chunk ``k`` two files are written atomically to the checkpoint folder:
+``chunk_<k>.npz`` (the chunk's slot records) and then ``state_<k>.npz`` (the learned state
+after it, weights and theta, with the protocol's controller state and the phase's settings).
+``state_<k>.npz`` is the commit point: a phase resumes from the newest one, so an interrupted
+phase loses at most the chunk in progress.  Every chunk has its own seed
 (:func:`~diehl_cook.simulation.protocol.chunk_seed`), so the resumed phase is identical to an
 uninterrupted one.
 
+Damaged state.  The two newest state files are kept.  When the newest checkpoint is damaged
+(a truncated or corrupt file), the phase resumes from the one before it, with a
+:class:`~diehl_cook.errors.DiehlCookWarning` that names the damaged file, which is renamed
+to ``<name>.damaged``.  When no good checkpoint is left, or a checkpoint was written by
+another version or with other settings, :class:`~diehl_cook.errors.CheckpointError` names
+the file and nothing is overwritten.
+
+NaN guard.  After every chunk, the learned state and the membrane potentials must be finite;
+otherwise the phase stops with :class:`~diehl_cook.errors.NumericalError`, naming the
+variable, before anything of that chunk is written.
+
 An engine (anything that satisfies :class:`diehl_cook.simulation.engine.Engine`) runs the
-chunks.
+chunks.  An engine with a ``validate`` method (the shipped ones) checks its model before the
+progress bar starts.
 """
 
 import json
+import re
 import time
+import warnings
+import zipfile
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..atomic import atomic_save_npz, atomic_write_text
+from ..atomic import atomic_save_npz, fault_point
+from ..errors import CheckpointError, DiehlCookWarning, NumericalError
 from .protocol import PHASE_KINDS, ControllerState, accepted_slots, chunk_seed
 from .records import ChunkRecords, PhaseRecords
 
-__all__ = ["run_phase"]
+__all__ = ["CHECKPOINT_FORMAT", "run_phase"]
+
+#: Version of the checkpoint layout written here (1: ``progress.json`` and
+#: ``learned_state.npz``, still read; 2: ``state_<k>.npz`` per chunk).
+CHECKPOINT_FORMAT = 2
+#: State files kept: the newest and the one before it (the fallback if it is damaged).
+_KEEP_STATES = 2
+#: Name of the progress record inside a state file.
+_PROGRESS = "__progress__"
+_STATE_FILE = re.compile(r"^state_(\d{6})\.npz$")
+#: What a damaged ``.npz`` file raises when read.
+_READ_ERRORS = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, zlib.error)
 
 
-def _load_checkpoint(folder):
-    state_file = folder / "progress.json"
-    if not state_file.is_file():
+class _Damaged(Exception):
+    """A checkpoint file that cannot be read (internal; becomes a warning or an error)."""
+
+    def __init__(self, path, reason):
+        super().__init__(f"{path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+def _chunk_path(folder, index):
+    return folder / f"chunk_{index:06d}.npz"
+
+
+def _state_path(folder, index):
+    return folder / f"state_{index:06d}.npz"
+
+
+def _state_files(folder):
+    """``{chunk index: state file}`` of a checkpoint folder."""
+    found = {}
+    for path in folder.glob("state_*.npz"):
+        match = _STATE_FILE.match(path.name)
+        if match:
+            found[int(match[1])] = path
+    return found
+
+
+def _read_npz(path):
+    if not path.is_file():
+        raise _Damaged(path, "missing")
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return {name: saved[name] for name in saved.files}
+    except _READ_ERRORS as error:
+        raise _Damaged(path, f"unreadable ({type(error).__name__}: {error})") from None
+
+
+def _read_chunk(folder, index):
+    path = _chunk_path(folder, index)
+    arrays = _read_npz(path)
+    try:
+        chunk = ChunkRecords.from_arrays(arrays)
+    except (TypeError, KeyError, IndexError) as error:
+        raise _Damaged(path, f"not the slot records of a chunk ({error})") from None
+    lengths = {len(np.atleast_1d(value)) for value in (chunk.position, chunk.retries)}
+    if len(lengths) != 1 or len(chunk.exc_counts) != len(chunk.position):
+        raise _Damaged(path, "its arrays differ in length")
+    return chunk
+
+
+def _check_learned_state(path, learned_state, shapes):
+    if shapes is None:
+        return
+    if set(learned_state) != set(shapes):
+        raise _Damaged(
+            path, f"holds {sorted(learned_state)}, expected the learned state {sorted(shapes)}"
+        )
+    for name, shape in shapes.items():
+        value = learned_state[name]
+        if value.shape != tuple(shape):
+            raise _Damaged(path, f"{name} has shape {value.shape}, expected {tuple(shape)}")
+        if not np.all(np.isfinite(value)):
+            raise _Damaged(path, f"{name} holds NaN or infinite values")
+
+
+def _check_settings(path, progress, expected):
+    """A checkpoint of another version or other settings is an error, not damage."""
+    saved_format = progress.get("format")
+    if saved_format != CHECKPOINT_FORMAT:
+        raise CheckpointError(
+            f"{path}: written by another version of diehl_cook (checkpoint format "
+            f"{saved_format!r}, this version writes {CHECKPOINT_FORMAT}); nothing was "
+            f"changed: resume it with that version, or move {path.parent} aside to start "
+            "the phase again"
+        )
+    for key, value in expected.items():
+        if progress.get(key) != value:
+            raise CheckpointError(
+                f"{path}: written for {key} = {progress.get(key)!r}, but this run has "
+                f"{key} = {value!r}; nothing was changed: move {path.parent} aside to "
+                "start the phase again"
+            )
+
+
+def _read_state_file(path):
+    arrays = _read_npz(path)
+    if _PROGRESS not in arrays:
+        raise _Damaged(path, f"no {_PROGRESS} record")
+    try:
+        progress = json.loads(str(arrays.pop(_PROGRESS)))
+        ControllerState(**progress["controller"])
+        int(progress["chunks_done"]), int(progress["images_done"])
+    except (ValueError, TypeError, KeyError) as error:
+        raise _Damaged(path, f"its progress record is unreadable ({error})") from None
+    return progress, arrays
+
+
+def _restore_checkpoint(folder, expected, shapes):
+    """The newest good checkpoint: ``(progress, learned_state, chunks)``, or None.
+
+    Damaged newer checkpoints are reported (warning) and renamed ``*.damaged``.
+    """
+    states = _state_files(folder)
+    if not states:
+        return _restore_legacy(folder, shapes)
+    damaged = []
+    for index in sorted(states, reverse=True):
+        path = states[index]
+        try:
+            progress, learned_state = _read_state_file(path)
+            _check_settings(path, progress, expected)
+            if progress["chunks_done"] != index + 1:
+                raise _Damaged(path, f"says {progress['chunks_done']} chunks are done")
+            _check_learned_state(path, learned_state, shapes)
+            chunks = [_read_chunk(folder, k) for k in range(progress["chunks_done"])]
+        except _Damaged as damage:
+            damaged.append(damage)
+            continue
+        for damage in damaged:
+            warnings.warn(
+                f"{damage.path}: damaged checkpoint ({damage.reason}); resuming from the one "
+                f"before it, {path.name}",
+                DiehlCookWarning,
+                stacklevel=3,
+            )
+            if damage.path.name.startswith("state_") and damage.path.is_file():
+                damage.path.replace(damage.path.with_name(damage.path.name + ".damaged"))
+        return progress, learned_state, chunks
+    details = "; ".join(str(damage) for damage in damaged)
+    raise CheckpointError(
+        f"{folder}: no good checkpoint left to resume from ({details}); nothing was changed: "
+        f"move {folder} aside to start the phase again"
+    )
+
+
+def _restore_legacy(folder, shapes):
+    """Read a checkpoint of format 1 (``progress.json`` and ``learned_state.npz``)."""
+    progress_path = folder / "progress.json"
+    if not progress_path.is_file():
         return None
-    progress = json.loads(state_file.read_text())
-    with np.load(folder / "learned_state.npz") as saved:
-        learned_state = {name: saved[name] for name in saved.files}
-    chunks = []
-    for index in range(progress["chunks_done"]):
-        with np.load(folder / f"chunk_{index:06d}.npz") as saved:
-            chunks.append(ChunkRecords.from_arrays({name: saved[name] for name in saved.files}))
+    try:
+        progress = json.loads(progress_path.read_text())
+        learned_state = _read_npz(folder / "learned_state.npz")
+        _check_learned_state(folder / "learned_state.npz", learned_state, shapes)
+        ControllerState(**progress["controller"])
+        chunks = [_read_chunk(folder, k) for k in range(int(progress["chunks_done"]))]
+    except _Damaged as damage:
+        raise CheckpointError(
+            f"{damage}; no earlier checkpoint exists; nothing was changed: move {folder} "
+            "aside to start the phase again"
+        ) from None
+    except (ValueError, TypeError, KeyError) as error:
+        raise CheckpointError(
+            f"{progress_path}: unreadable ({error}); nothing was changed: move {folder} "
+            "aside to start the phase again"
+        ) from None
     return progress, learned_state, chunks
 
 
-def _save_checkpoint(folder, chunk_index, chunk, controller, learned_state, images_done):
-    atomic_save_npz(folder / f"chunk_{chunk_index:06d}.npz", **chunk.arrays())
-    atomic_save_npz(folder / "learned_state.npz", **learned_state)
-    progress = {
-        "chunks_done": chunk_index + 1,
-        "controller": controller.to_dict(),
-        "images_done": images_done,
-    }
-    atomic_write_text(folder / "progress.json", json.dumps(progress, indent=1))
+def _save_checkpoint(folder, chunk_index, chunk, progress, learned_state):
+    atomic_save_npz(_chunk_path(folder, chunk_index), **chunk.arrays())
+    atomic_save_npz(
+        _state_path(folder, chunk_index),
+        **learned_state,
+        **{_PROGRESS: np.array(json.dumps(progress))},
+    )
+    for index, path in _state_files(folder).items():
+        if index <= chunk_index - _KEEP_STATES:
+            path.unlink(missing_ok=True)
+    for legacy in ("progress.json", "learned_state.npz"):
+        (folder / legacy).unlink(missing_ok=True)
+
+
+def _check_finite(values, phase, chunk_index):
+    """Raise NumericalError naming the first variable with NaN or infinite values."""
+    for name, value in values.items():
+        array = np.asarray(value, dtype=float)
+        finite = np.isfinite(array)
+        if finite.all():
+            continue
+        kind = "NaN" if np.isnan(array).any() else "infinite"
+        raise NumericalError(
+            f"{phase}: {name} became {kind} in chunk {chunk_index} ({int((~finite).sum())} "
+            f"of {array.size} values); the run stops here and nothing of this chunk is "
+            "written (the last checkpoint is kept). Check the equations and parameters "
+            f"that update {name}"
+        )
 
 
 def run_phase(
@@ -102,19 +296,40 @@ def run_phase(
         ``wall_time_s`` (s), ``n_chunks``, ``n_slots``, and per chunk run in this call
         ``chunk_wall_s`` (s, including any compilation) and ``chunk_images`` (images
         accepted).
+
+    Raises
+    ------
+    diehl_cook.errors.ComponentError, diehl_cook.errors.ParameterError
+        For a broken model, before the progress bar starts.
+    diehl_cook.errors.CheckpointError
+        If the checkpoint folder holds no good checkpoint to resume from, or one of another
+        version or other settings.
+    diehl_cook.errors.NumericalError
+        If the learned state or a membrane potential becomes NaN or infinite.
     """
     images = np.asarray(images)
     n_images = len(images)
     kind = PHASE_KINDS[phase]
     settings = engine.settings
+    validate = getattr(engine, "validate", None)
+    if callable(validate):
+        validate((kind,))
+    shapes_of = getattr(engine, "learned_state_shapes", None)
+    shapes = shapes_of() if callable(shapes_of) else None
     controller = ControllerState.initial(settings)
     chunks = []
     chunk_index = 0
     images_done = 0
+    expected = {
+        "phase": phase,
+        "seed": int(seed),
+        "chunk_slots": int(chunk_slots),
+        "n_images": n_images,
+    }
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        restored = _load_checkpoint(folder)
+        restored = _restore_checkpoint(folder, expected, shapes)
         if restored is not None:
             saved_progress, learned_state, chunks = restored
             controller = ControllerState(**saved_progress["controller"])
@@ -135,6 +350,7 @@ def run_phase(
         if max_chunks is not None and chunks_this_call >= max_chunks:
             bar.close()
             return None, learned_state, {"wall_time_s": time.perf_counter() - start}
+        fault_point(f"chunk {folder if folder is not None else phase} {chunk_index}")
         window_start = max(controller.position, 0)
         window = images[window_start : window_start + chunk_slots + 1]
         relative = replace(controller, position=controller.position - window_start)
@@ -148,6 +364,7 @@ def run_phase(
             chunk_slots,
             record_spikes=images_done < record_spikes_images,
         )
+        _check_finite({**learned_state, **chunk.final_values}, phase, chunk_index)
         chunk.position = chunk.position + window_start
         controller = replace(relative, position=relative.position + window_start)
         chunks.append(chunk)
@@ -157,7 +374,14 @@ def run_phase(
         chunk_wall_s.append(time.perf_counter() - chunk_start)
         chunk_images.append(newly_accepted)
         if folder is not None:
-            _save_checkpoint(folder, chunk_index, chunk, controller, learned_state, images_done)
+            saved_progress = {
+                "format": CHECKPOINT_FORMAT,
+                **expected,
+                "chunks_done": chunk_index + 1,
+                "controller": controller.to_dict(),
+                "images_done": images_done,
+            }
+            _save_checkpoint(folder, chunk_index, chunk, saved_progress, learned_state)
         chunk_index += 1
         chunks_this_call += 1
     bar.close()

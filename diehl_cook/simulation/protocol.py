@@ -1,7 +1,7 @@
 """The presentation protocol, shared by both engines (no Brian2 objects here).
 
-Each image is shown in a *slot*: 350 ms of Poisson input at ``pixel / 8 * intensity`` Hz,
-then 150 ms of rest.  At the start of every slot the protocol decides what the slot shows:
+Each image is shown in a *slot*: 350 ms of Poisson input at ``pixel / 8 * intensity`` Hz
+(``pixel * rate_per_pixel * intensity`` with a variant's own rate law), then 150 ms of rest.  At the start of every slot the protocol decides what the slot shows:
 
 * if the previous slot made at least ``min_spikes`` excitatory spikes (or the image has been
   retried ``max_retries`` times), that presentation is *accepted* and the next image is shown
@@ -137,7 +137,7 @@ def decide(state, settings):
     return next_state, accepted
 
 
-def input_rates(pixels, intensity):
+def input_rates(pixels, intensity, rate_per_pixel=0.125):
     """Poisson input rates of an image.
 
     Parameters
@@ -146,13 +146,20 @@ def input_rates(pixels, intensity):
         Pixel values 0-255, any shape.
     intensity : float
         Input intensity (Diehl & Cook start at 2).
+    rate_per_pixel : float, optional
+        Rate per unit of pixel value at intensity 1, in Hz: the variant's rate law
+        (``rate_per_pixel`` of its ``[input]`` table,
+        :func:`diehl_cook.model.builder.variant_rate_per_pixel`).  Default: 1/8 Hz,
+        Diehl & Cook's ``pixel / 8 * intensity``.
 
     Returns
     -------
     numpy.ndarray
-        Rates in hertz, ``pixels / 8 * intensity`` (63.75 Hz for 255 at intensity 2).
+        Rates in hertz, ``pixels * rate_per_pixel * intensity`` (63.75 Hz for 255 at
+        intensity 2 with the default; 128 Hz at intensity 128 with the study's 1/255 Hz).
     """
-    return np.asarray(pixels, dtype=float) / 8.0 * intensity
+    # pixels * 0.125 equals pixels / 8 bit for bit (a power of two): the default is unchanged
+    return np.asarray(pixels, dtype=float) * rate_per_pixel * intensity
 
 
 def chunk_seed(seed, phase, chunk_index):

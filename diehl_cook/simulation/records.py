@@ -96,6 +96,10 @@ class ChunkRecords:
     spike_trains : dict
         Only when spike times were recorded: ``{layer: SpikeTrains}`` for ``input``,
         ``exc`` and ``inh``, with ``row`` the slot within the chunk.  Empty otherwise.
+    final_values : dict
+        State variables after the chunk that are not learned state, ``{"exc.v": array}``
+        and so on, for the NaN guard of :func:`~diehl_cook.simulation.run_phase`; not
+        saved by :meth:`arrays`.
     """
 
     position: np.ndarray
@@ -104,10 +108,15 @@ class ChunkRecords:
     exc_counts: np.ndarray
     input_counts: np.ndarray
     spike_trains: dict = field(default_factory=dict)
+    final_values: dict = field(default_factory=dict)
 
     def arrays(self):
         """Return the fields as a flat dict of arrays (for ``numpy.savez``)."""
-        arrays = {name: value for name, value in asdict(self).items() if name != "spike_trains"}
+        arrays = {
+            name: value
+            for name, value in asdict(self).items()
+            if name not in ("spike_trains", "final_values")
+        }
         for layer, trains in self.spike_trains.items():
             for name, value in trains.arrays().items():
                 arrays[f"spikes_{layer}_{name}"] = value

@@ -84,11 +84,12 @@ class RuntimeEngine(EngineBase):
         exc_counts = np.empty((n_slots, self.n_exc), dtype=np.uint16)
         input_counts = np.empty((n_slots, self.n_input), dtype=np.uint16)
         slot_duration = self.timing.slot_duration * brian2.second
+        rate_per_pixel = self.rate_per_pixel
         for slot in range(n_slots):
             controller, _ = decide(controller, self.settings)
             position = controller.position
             pixels = images[position] if 0 <= position < n_window else np.zeros(self.n_input)
-            input_group.rate_[:] = input_rates(pixels, controller.intensity)
+            input_group.rate_[:] = input_rates(pixels, controller.intensity, rate_per_pixel)
             built.network.run(slot_duration, namespace={})
             exc_counts[slot] = exc_group.presentation_count[:]
             input_counts[slot] = input_group.presentation_count[:]
@@ -101,6 +102,12 @@ class RuntimeEngine(EngineBase):
         learned_state = built.read_state(self.variant.saved_state)
         spike_trains = SpikeTrains.from_monitors(spike_monitors, self.timing.slot_duration)
         records = ChunkRecords(
-            positions, intensities, retries, exc_counts, input_counts, spike_trains
+            positions,
+            intensities,
+            retries,
+            exc_counts,
+            input_counts,
+            spike_trains,
+            final_values=self._final_values(built),
         )
         return records, controller, learned_state

@@ -10,7 +10,8 @@ images:
 * ``exc_spike_counter``: synapses from every excitatory neuron to the controller that add the
   last slot's ``presentation_count`` to ``pending_spikes``;
 * ``stimulus_feed``: synapses from the controller to every input neuron that set the input
-  rate from a ``TimedArray`` with one row per image (``pixel / 8`` Hz) times the intensity;
+  rate from a ``TimedArray`` with one row per image (``pixel / 8`` Hz, or the variant's
+  ``rate_per_pixel``) times the intensity;
 * monitors that record, at every slot start, the spike counts of the slot that just ended.
 
 A binary is compiled once per variant, phase, network shape, chunk length and choice of
@@ -40,7 +41,7 @@ from .build_cache import (
     linker_flags,
 )
 from .engine import EngineBase
-from .protocol import ControllerState
+from .protocol import ControllerState, input_rates
 from .records import ChunkRecords, SpikeTrains
 
 __all__ = ["StandaloneEngine"]
@@ -361,7 +362,8 @@ class StandaloneEngine(EngineBase):
         controller_group = extras["controller"]
         n_window = len(images)
         stimulus_values = np.zeros((n_slots + 2, self.n_input))
-        stimulus_values[:n_window] = np.asarray(images, dtype=float) / 8.0
+        # the variant's rate law at intensity 1 (1/8 Hz per pixel level by default)
+        stimulus_values[:n_window] = input_rates(images, 1.0, self.rate_per_pixel)
         # Brian2 names run_args files by a hash of their content; the unique last row (never
         # read: the controller shows at most n_slots + 1 images) gives this run its own
         # stimulus file, which is deleted after the run without touching another process's
@@ -398,6 +400,7 @@ class StandaloneEngine(EngineBase):
         try:
             records, final_controller = self._read_records(extras, built)
             new_state = built.read_state(self.variant.saved_state)
+            records.final_values = self._final_values(built)
             if self.profile:
                 self.last_profile = _read_profile(
                     project.directory / results_name / "profiling_info.txt"
