@@ -112,7 +112,11 @@ def _value_text(value):
 def _point_name(values):
     if not values:
         return "base"
-    return "__".join(f"{key.rpartition('.')[2]}={_value_text(v)}" for key, v in values.items())
+    flat = {}
+    for key, value in values.items():
+        # a table value ({"exc.theta_plus": "0.1 mV"}) is named by its entries
+        flat.update(value if isinstance(value, dict) else {key: value})
+    return "__".join(f"{key.rpartition('.')[2]}={_value_text(v)}" for key, v in flat.items())
 
 
 def load_sweep(path):
