@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv data demo test test-fast lint format benchmark clean reproduce reproduce-runs results
+.PHONY: venv data demo test test-fast lint format benchmark clean reproduce reproduce-runs results docs
 
 venv: $(STAMP)
 
@@ -24,16 +24,27 @@ demo: data
 	$(BIN)/python -m diehl_cook run demo
 
 lint: venv
-	$(BIN)/ruff check diehl_cook tests benchmarks
-	$(BIN)/ruff format --check diehl_cook tests benchmarks
+	$(BIN)/ruff check diehl_cook tests benchmarks docs
+	$(BIN)/ruff format --check diehl_cook tests benchmarks docs
 
 format: venv
-	$(BIN)/ruff format diehl_cook tests benchmarks
-	$(BIN)/ruff check --fix diehl_cook tests benchmarks
+	$(BIN)/ruff format diehl_cook tests benchmarks docs
+	$(BIN)/ruff check --fix diehl_cook tests benchmarks docs
 
 # the whole suite, slow and standalone tests included (what CI runs)
 test: data lint
 	$(BIN)/python -m pytest -q
+
+# the documentation site (docs/, Sphinx): docs/_build/html/index.html; warnings are errors
+DOCS_STAMP := $(VENV)/.docs-installed-stamp
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	@echo "docs: docs/_build/html/index.html"
 
 # fast tests only (no compilation of standalone programs, no end-to-end runs)
 test-fast: venv
@@ -68,4 +79,4 @@ benchmark: data
 	$(BIN)/python benchmarks/information_speed.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache docs/_build

@@ -8,8 +8,9 @@ Subcommands: ``train``, ``label``, ``evaluate``, ``run`` (all three in turn), ``
 import argparse
 import json
 import sys
+import warnings
 
-from .errors import DiehlCookError
+from .errors import DiehlCookError, DiehlCookWarning
 
 __all__ = ["main"]
 
@@ -31,8 +32,15 @@ def _add_config_arguments(parser):
     )
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one ``error:`` line (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
+
+
 def _parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="diehl_cook",
         description="Diehl & Cook (2015) spiking network: train, label, evaluate, analyse.",
     )
@@ -129,72 +137,116 @@ def _describe(config):
                     print(f"    {line.text}")
 
 
+def _one_line(message):
+    """Join the lines of a message (a Brian2 reason or a code line may span several)."""
+    return " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+
+
+def _os_error_text(error):
+    """One line for an error of the file system: the file(s), then what went wrong."""
+    names = [name for name in (error.filename, error.filename2) if name is not None]
+    where = " -> ".join(str(name) for name in names)
+    reason = error.strerror or str(error)
+    return f"{where}: {reason}" if where else reason
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Print the package's warnings as one ``warning:`` line; others as Python does."""
+    if issubclass(category, DiehlCookWarning):
+        print(f"warning: {_one_line(message)}", file=sys.stderr)
+    else:
+        _PYTHON_SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+_PYTHON_SHOW_WARNING = warnings.showwarning
+
+
 def main(argv=None):
-    """Run the command line; return the exit status."""
+    """Run the command line; return the exit status.
+
+    Every error a user can cause ends in one ``error:`` line on stderr and exit status 2
+    (``--debug``: the traceback instead); an interrupt (Ctrl-C) ends with status 130.
+    """
     arguments = _parser().parse_args(argv)
-    try:
-        from . import pipeline
-        from .config import load_config
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return _main(arguments)
+        except DiehlCookError as error:
+            if arguments.debug:
+                raise
+            print(f"error: {_one_line(error)}", file=sys.stderr)
+            return 2
+        except OSError as error:  # the file system refused: no permission, not a folder ...
+            if arguments.debug:
+                raise
+            print(f"error: {_one_line(_os_error_text(error))}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            if arguments.debug:
+                raise
+            print("error: interrupted (a run continues with --resume)", file=sys.stderr)
+            return 130
 
-        if arguments.command in ("train", "run", "describe"):
-            config, source = load_config(arguments.config, arguments.overrides)
-        if arguments.command == "train":
-            run_dir = pipeline.train(config, source, resume=arguments.resume)
-            print(f"run folder: {run_dir}")
-        elif arguments.command == "run":
-            run_dir, metrics = pipeline.run(config, source, resume=arguments.resume)
-            accuracy = metrics["test"]["accuracy"]
-            print(
-                f"test accuracy: {100 * accuracy:.2f}% on {metrics['test']['n_images']} images "
-                f"({metrics['n_exc']} neurons, {metrics['train']['n_images']} training images, "
-                f"seed {metrics['seed']})"
-            )
-            print(f"run folder: {run_dir}")
-        elif arguments.command == "label":
-            assignments = pipeline.label(arguments.run_dir)
-            print(f"labelled {len(assignments)} neurons ({(assignments < 0).sum()} unassigned)")
-        elif arguments.command == "evaluate":
-            metrics = pipeline.evaluate(arguments.run_dir)
-            print(json.dumps(metrics["test"], indent=1))
-        elif arguments.command == "describe":
-            _describe(config)
-        elif arguments.command == "analyze":
-            from .analysis import analyze_run
 
-            outputs = analyze_run(
-                arguments.run_dir, bin_ms=arguments.bin_ms, lags_ms=arguments.lags_ms
-            )
-            print("\n".join(str(path) for path in outputs))
-        elif arguments.command == "sweep":
-            from .sweep import load_sweep, run_sweep
+def _main(arguments):
+    from . import pipeline
+    from .config import load_config
 
-            sweep = load_sweep(arguments.sweep_file)
-            result = run_sweep(sweep, scheduler=arguments.scheduler, n_workers=arguments.workers)
-            print((sweep.folder / "summary.md").read_text())
-            if result.failures:
-                print(f"{len(result.failures)} point(s) failed: {', '.join(result.failures)}")
-                return 1
-        elif arguments.command == "results":
-            from .results import write_results
+    if arguments.command in ("train", "run", "describe"):
+        config, source = load_config(arguments.config, arguments.overrides)
+    if arguments.command == "train":
+        run_dir = pipeline.train(config, source, resume=arguments.resume)
+        print(f"run folder: {run_dir}")
+    elif arguments.command == "run":
+        run_dir, metrics = pipeline.run(config, source, resume=arguments.resume)
+        accuracy = metrics["test"]["accuracy"]
+        print(
+            f"test accuracy: {100 * accuracy:.2f}% on {metrics['test']['n_images']} images "
+            f"({metrics['n_exc']} neurons, {metrics['train']['n_images']} training images, "
+            f"seed {metrics['seed']})"
+        )
+        print(f"run folder: {run_dir}")
+    elif arguments.command == "label":
+        assignments = pipeline.label(arguments.run_dir)
+        print(f"labelled {len(assignments)} neurons ({(assignments < 0).sum()} unassigned)")
+    elif arguments.command == "evaluate":
+        metrics = pipeline.evaluate(arguments.run_dir)
+        print(json.dumps(metrics["test"], indent=1))
+    elif arguments.command == "describe":
+        _describe(config)
+    elif arguments.command == "analyze":
+        from .analysis import analyze_run
 
-            found = write_results(arguments.runs_dir, arguments.results_dir)
-            for name, metrics in found.items():
-                print(f"{name}: {100 * metrics['test']['accuracy']:.2f}%")
-            print(f"results written to {arguments.results_dir}")
-        elif arguments.command == "export":
-            from .export import cli as export_cli
+        outputs = analyze_run(
+            arguments.run_dir, bin_ms=arguments.bin_ms, lags_ms=arguments.lags_ms
+        )
+        print("\n".join(str(path) for path in outputs))
+    elif arguments.command == "sweep":
+        from .sweep import load_sweep, run_sweep
 
-            print(export_cli.run(arguments))
-        elif arguments.command == "data":
-            from .data import fetch
+        sweep = load_sweep(arguments.sweep_file)
+        result = run_sweep(sweep, scheduler=arguments.scheduler, n_workers=arguments.workers)
+        print((sweep.folder / "summary.md").read_text())
+        if result.failures:
+            print(f"{len(result.failures)} point(s) failed: {', '.join(result.failures)}")
+            return 1
+    elif arguments.command == "results":
+        from .results import write_results
 
-            folder = fetch(arguments.dataset, arguments.data_dir, source_dir=arguments.source_dir)
-            print(f"{arguments.dataset}: {folder}")
-    except DiehlCookError as error:
-        if arguments.debug:
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        found = write_results(arguments.runs_dir, arguments.results_dir)
+        for name, metrics in found.items():
+            print(f"{name}: {100 * metrics['test']['accuracy']:.2f}%")
+        print(f"results written to {arguments.results_dir}")
+    elif arguments.command == "export":
+        from .export import cli as export_cli
+
+        print(export_cli.run(arguments))
+    elif arguments.command == "data":
+        from .data import fetch
+
+        folder = fetch(arguments.dataset, arguments.data_dir, source_dir=arguments.source_dir)
+        print(f"{arguments.dataset}: {folder}")
     return 0
 
 

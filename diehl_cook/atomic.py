@@ -41,6 +41,7 @@ from .errors import StorageError
 __all__ = [
     "FAULT_KILL_ENV",
     "FAULT_LOG_ENV",
+    "TEMPORARY_SUFFIX",
     "atomic_save_figure",
     "atomic_save_npz",
     "atomic_write_bytes",
@@ -50,6 +51,9 @@ __all__ = [
     "rename_folder",
 ]
 
+#: Suffix of the temporary files (``.<name>.<random>.tmp``); a process killed while writing
+#: leaves one, which the next holder of the run's lock deletes.
+TEMPORARY_SUFFIX = ".tmp"
 #: Environment variable: kill this process at the n-th (matching) fault point.
 FAULT_KILL_ENV = "DIEHL_COOK_FAULT_KILL"
 #: Environment variable: file to which every fault point is appended.
@@ -132,7 +136,9 @@ def _atomic_write(path, write):
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        handle, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent
+        )
     except OSError as error:
         raise _storage_error(path, error) from error
     try:

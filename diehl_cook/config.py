@@ -10,6 +10,7 @@ config (defaults filled in, overrides applied) is written into every run folder.
 import copy
 import importlib.resources
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def _merge(target, updates, origin, path=()):
             if not isinstance(value, dict):
                 raise ConfigError(f"{origin}: {location!r} must be a table")
             if path == ("model",) and key in _FREE_TABLES:
+                _check_free_table(origin, location, value)
                 target[key].update(value)
             else:
                 _merge(target[key], value, origin, (*path, key))
@@ -99,6 +101,19 @@ def _merge(target, updates, origin, path=()):
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ConfigError(f"{origin}: {location!r} must be {expected.__name__}, got {value!r}")
         target[key] = value
+
+
+def _check_free_table(origin, location, table):
+    """``[model.components]`` values are file names, ``[model.parameters]`` values numbers."""
+    for name, value in table.items():
+        if location.endswith("components"):
+            ok = isinstance(value, str)
+            what = "a file name (or '' to drop the role)"
+        else:
+            ok = isinstance(value, str | int | float) and not isinstance(value, bool)
+            what = "a number or '<number> <unit>'"
+        if not ok:
+            raise ConfigError(f"{origin}: '{location}.{name}' must be {what}, got {value!r}")
 
 
 def _set_dotted(updates, key, value):
@@ -157,6 +172,8 @@ def _validate(config, origin):
         raise ConfigError(
             f"{origin}: protocol.normalisation_target must be >= 0 (0 means the variant's value)"
         )
+    if simulation["threads"] < 1:
+        raise ConfigError(f"{origin}: simulation.threads must be >= 1")
     if simulation["chunk_slots"] < 1 or simulation["epochs"] < 1:
         raise ConfigError(f"{origin}: simulation.chunk_slots and epochs must be >= 1")
     for key in ("dt", "presentation", "rest"):
@@ -196,17 +213,81 @@ def load_config(name_or_path=None, overrides=()):
     if name_or_path is not None:
         source = _resolve_config_path(name_or_path)
         try:
-            document = tomllib.loads(source.read_text())
+            document = tomllib.loads(source.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{source}: invalid TOML: {error}") from None
+        except (OSError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{source}: cannot read the config file ({error})") from None
         _merge(config, document, str(source))
+        _resolve_file_references(config, document, source.parent)
     for text in overrides:
         key, value = parse_override(text)
         updates = {}
         _set_dotted(updates, key, value)
         _merge(config, updates, f"--set {text}")
+        # a path on the command line is relative to the working directory
+        _resolve_file_references(config, updates, Path.cwd())
     _validate(config, str(source) if source else "config")
     return config, source
+
+
+def _from_folder(reference, folder, shipped_dir=None):
+    """Resolve ``reference`` from ``folder`` if it is a relative path (see load_config).
+
+    A relative path that names no file in ``folder`` but a shipped file (``shipped_dir``)
+    stays as it is; one that names neither becomes the absolute path in ``folder``, so
+    that the error about the missing file names where it was looked for.
+    """
+    if not isinstance(reference, str) or not reference:
+        return reference
+    path = Path(reference).expanduser()
+    if path.is_absolute():
+        return str(path)
+    if (folder / path).is_file():
+        return str((folder / path).resolve())
+    if shipped_dir is not None and (shipped_dir / path).is_file():
+        return reference
+    return str((folder / path).resolve())
+
+
+def _resolve_file_references(config, document, folder):
+    """Resolve the equation files a config file names from the config file's folder.
+
+    ``[model.components]`` values and a ``model.variant`` given as a ``.toml`` path are
+    relative to the folder of the file that names them, wherever the command is started;
+    ``--set`` values are relative to the working directory, like any command-line path
+    (``folder``).  ``document`` holds the values to resolve (a file's, or one override's).
+    """
+    from .model.variants import shipped_equations_dir
+
+    model = document.get("model", {}) if isinstance(document, dict) else {}
+    if not isinstance(model, dict):
+        return
+    shipped = shipped_equations_dir()
+    components = model.get("components", {})
+    if isinstance(components, dict):
+        for key in components:
+            value = config["model"]["components"][key]
+            config["model"]["components"][key] = _from_folder(value, folder, shipped)
+    variant = model.get("variant")
+    if isinstance(variant, str) and variant.endswith(".toml"):
+        config["model"]["variant"] = _from_folder(variant, folder)
+
+
+def _relative_file_references(config, folder):
+    """Return a copy of ``config`` with absolute equation paths relative to ``folder``."""
+    config = copy.deepcopy(config)
+    model = config["model"]
+
+    def relative(value):
+        if isinstance(value, str) and value and Path(value).is_absolute():
+            return os.path.relpath(value, folder)
+        return value
+
+    model["components"] = {key: relative(value) for key, value in model["components"].items()}
+    if str(model["variant"]).endswith(".toml"):
+        model["variant"] = relative(model["variant"])
+    return config
 
 
 def _toml_value(value):
@@ -217,8 +298,20 @@ def _toml_value(value):
     return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
-def dump_config(config):
-    """Write a resolved config as TOML text (readable back by :func:`load_config`)."""
+def dump_config(config, relative_to=None):
+    """Write a resolved config as TOML text (readable back by :func:`load_config`).
+
+    Parameters
+    ----------
+    config : dict
+        A resolved config.
+    relative_to : str or pathlib.Path, optional
+        Folder the TOML file will be in: the absolute paths of equation files
+        (``model.components``, a ``model.variant`` path) are written relative to it, so the
+        file names no absolute path and reads back the same files.  Default: as they are.
+    """
+    if relative_to is not None:
+        config = _relative_file_references(config, Path(relative_to).resolve())
     lines = []
     for table, entries in config.items():
         scalars = {k: v for k, v in entries.items() if not isinstance(v, dict)}

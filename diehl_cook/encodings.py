@@ -100,7 +100,7 @@ GAIN_RULE_MATCH_PLAIN_DRIVE = "match_plain_drive"
 #: Border modes of ``scipy.ndimage`` under which a uniform image has zero DoG response.
 BORDER_MODES = ("reflect", "nearest", "mirror")
 
-#: |DoG| below this (pixel values, or standard deviations with contrast normalisation) is
+#: ``|DoG|`` below this (pixel values, or standard deviations with contrast normalisation) is
 #: rounding error and set to 0, so that a uniform image gives exactly zero drive.
 ROUNDING_FLOOR = 1e-9
 #: Images filtered at a time (bounds the temporary memory to ~3 arrays of this many images).

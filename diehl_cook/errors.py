@@ -13,6 +13,7 @@ names the file, and the work goes on.
 """
 
 __all__ = [
+    "BuildCacheError",
     "CheckpointError",
     "ComponentError",
     "ConfigError",
@@ -79,6 +80,10 @@ class CheckpointError(RunFolderError):
 
     Raised only when no earlier good checkpoint exists; nothing is overwritten.
     """
+
+
+class BuildCacheError(DiehlCookError, RuntimeError):
+    """A standalone program in the build cache is damaged and could not be rebuilt."""
 
 
 class StorageError(DiehlCookError, OSError):

@@ -145,6 +145,11 @@ class SimulationSection:
     seed: int = _key(0, "seeds the weights, the delays and every chunk's spikes")
     epochs: int = _key(1, "passes over the training images")
     progress: bool = _key(True, "show progress bars (images/s, ETA)")
+    threads: int = _key(
+        1,
+        "OpenMP threads of the standalone engine (1 = no OpenMP; slower here with 2, see README); "
+        "ignored by the runtime engine",
+    )
 
 
 @dataclass(frozen=True)
@@ -155,6 +160,11 @@ class OutputSection:
     name: str = _key("", 'run folder name; "" = <config name>-<date>-<time>')
     record_spike_times: int = _key(
         100, "test images whose spike times (input, exc, inh) are recorded; 0 = none"
+    )
+    study_presentations: int = _key(
+        0,
+        "record spike times for the first k test images of every class as well (the "
+        "study-form Table 2 of analyze); 0 = none",
     )
 
 

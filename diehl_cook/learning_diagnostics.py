@@ -2,8 +2,10 @@ r"""Did every neuron learn?  Per-neuron training activity and weight-map structu
 
 Two kinds of evidence, both per excitatory neuron:
 
-Activity during training (from the per-presentation excitatory spike counts, an
-``(n_presentations, n_exc)`` integer array such as ``exc_counts`` of the training records)
+Activity during training
+    From the per-presentation excitatory spike counts (an ``(n_presentations, n_exc)``
+    integer array such as ``exc_counts`` of the training records):
+
     * **total spikes** over training;
     * **wins**: the neuron with the most spikes in a presentation wins it.  A presentation in
       which no neuron fired has no winner.  Ties (several neurons share the largest count)

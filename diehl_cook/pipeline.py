@@ -6,11 +6,15 @@ The run folder's layout and the formats of its files are defined by
 Training writes into ``<name>.incomplete/`` with checkpoints after every chunk; the folder is
 renamed to ``<name>/`` when training finishes, so a run folder without the suffix always holds
 a complete training.  Every file is written atomically (temporary file, then rename).
+
+Each command holds the run's lock (:meth:`~diehl_cook.run_folder.RunFolder.lock`), so a
+second run of the same name refuses.  A command killed at any moment can be run again (with
+``--resume`` for ``train`` and ``run``): every phase's checkpoints stay until the phase's
+last file is written, so the rerun redoes at most the chunk that was in progress.
 """
 
 import datetime
 import platform
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -18,10 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .analysis.study_table import study_record_count
+from .atomic import remove_tree, rename_folder
 from .config import dump_config, load_config
 from .data import dataset_info, load_configured
 from .encodings import Encoding, load_encoding
-from .errors import ConfigError
+from .errors import ConfigError, MissingRunFileError
 from .experiment import Experiment
 from .labelling import accuracy, assign_labels, confusion_matrix, predict
 from .learning_diagnostics import learning_summary
@@ -120,7 +126,7 @@ def _make_engine(config, n_input):
     experiment = Experiment.from_config(config)
     model, simulation = experiment.model, experiment.simulation
     variant = load_variant(model.variant, model.components, parameter_overrides=model.parameters)
-    return make_engine(
+    engine = make_engine(
         simulation.engine,
         variant,
         codegen_target=simulation.codegen_target,
@@ -129,7 +135,10 @@ def _make_engine(config, n_input):
         settings=experiment.protocol.settings,
         timing=experiment.protocol.timing,
         model_seed=simulation.seed,
+        threads=simulation.threads,
     )
+    engine.validate()  # both phases: a broken frozen-phase file fails before training
+    return engine
 
 
 def _save_records(folder, phase, records, labels):
@@ -148,8 +157,12 @@ def _save_records(folder, phase, records, labels):
 def load_run_config(run_dir):
     """Read the resolved config of a run folder."""
     folder = RunFolder(run_dir)
+    if not folder.is_dir():
+        raise MissingRunFileError(f"{folder.path}: run folder not found")
     if not folder.has_config():
-        raise ConfigError(f"{folder.path}: not a run folder (no {folder.config_path.name})")
+        raise MissingRunFileError(
+            f"{folder.path}: not a run folder (no {folder.config_path.name})"
+        )
     config, _ = load_config(folder.config_path)
     return config
 
@@ -185,6 +198,28 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
         The complete run folder, or None if stopped by ``max_chunks``.
     """
     final_dir = Path(run_dir) if run_dir is not None else _run_dir_for(config, config_source)
+    with RunFolder(final_dir).lock():
+        return _train(config, final_dir, resume=resume, max_chunks=max_chunks)
+
+
+def _training_finished(work):
+    """Whether the training of ``work`` wrote its last file (``metrics.json`` with ``train``)."""
+    return (
+        work.has_records("train")
+        and work.state_path.is_file()
+        and "train" in work.read_metrics(missing_ok=True)
+    )
+
+
+def _finish_training(work, final_dir):
+    """Drop the training checkpoints and rename ``<name>.incomplete`` to ``<name>``."""
+    remove_tree(work.checkpoints_dir)
+    rename_folder(work.path, final_dir)
+    return final_dir
+
+
+def _train(config, final_dir, *, resume, max_chunks):
+    """Train into ``<final_dir>.incomplete``, holding the run's lock (see :func:`train`)."""
     work = RunFolder(final_dir).incomplete
     work_dir = work.path
     if final_dir.exists():
@@ -196,15 +231,23 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
         )
     if resume and not work_dir.exists():
         raise ConfigError(f"{work_dir}: nothing to resume")
+    new = not work_dir.exists()
     work_dir.mkdir(parents=True, exist_ok=True)
-    if resume:
+    if resume and work.has_config():
         config = load_run_config(work_dir)
-    else:
-        work.write_config(dump_config(config))
-    images, labels = _dataset_split(config, "train", config["data"]["n_train"])
-    encoding = _run_encoding(config, work, training_images=images)
-    images = _encoded(config, encoding, images)
-    engine = _make_engine(config, images.shape[1])
+        if _training_finished(work):  # killed after the last write of training
+            return _finish_training(work, final_dir)
+    else:  # a new run, or one killed before its config was written
+        work.write_config(dump_config(config, relative_to=work_dir))
+    try:
+        images, labels = _dataset_split(config, "train", config["data"]["n_train"])
+        encoding = _run_encoding(config, work, training_images=images)
+        images = _encoded(config, encoding, images)
+        engine = _make_engine(config, images.shape[1])
+    except BaseException:
+        if new:  # a new run with bad data or a broken model leaves no folder behind
+            remove_tree(work_dir)
+        raise
     simulation = config["simulation"]
     learned_state = None
     epoch_records = []
@@ -256,9 +299,7 @@ def train(config, config_source=None, *, resume=False, run_dir=None, max_chunks=
             "learning": learning,
         },
     )
-    shutil.rmtree(work.checkpoints_dir, ignore_errors=True)
-    work_dir.rename(final_dir)
-    return final_dir
+    return _finish_training(work, final_dir)
 
 
 def _frozen_pass(run_dir, phase, split, count_key, engine=None, record_spikes_images=0):
@@ -280,8 +321,9 @@ def _frozen_pass(run_dir, phase, split, count_key, engine=None, record_spikes_im
         progress=config["simulation"]["progress"],
         record_spikes_images=record_spikes_images,
     )
+    # the checkpoints go only when label/evaluate have written everything (a kill before
+    # then resumes from them without running a chunk again)
     _save_records(folder, phase, records, labels)
-    shutil.rmtree(folder.checkpoint_dir(phase), ignore_errors=True)
     timings["ms_per_image"] = 1000 * timings["wall_time_s"] / len(images)
     timings["compile_seconds"] = {
         key: seconds
@@ -297,6 +339,18 @@ def label(run_dir, engine=None):
     Writes ``records/label.npz`` and ``assignments.npz`` and returns the assignments.
     ``engine`` lets :func:`run` share one compiled frozen program with :func:`evaluate`.
     """
+    with _existing_run_folder(run_dir).lock():
+        return _label(run_dir, engine)
+
+
+def _existing_run_folder(run_dir):
+    folder = RunFolder(run_dir)
+    if not folder.is_dir():
+        raise MissingRunFileError(f"{folder.path}: run folder not found")
+    return folder
+
+
+def _label(run_dir, engine):
     config, records, labels, timings = _frozen_pass(run_dir, "label", "train", "n_label", engine)
     n_classes = dataset_info(config["data"]["dataset"]).n_classes
     assignments = assign_labels(records.exc_counts, labels, n_classes)
@@ -313,6 +367,7 @@ def label(run_dir, engine=None):
             }
         },
     )
+    _drop_checkpoints(folder, "label")
     return assignments
 
 
@@ -324,13 +379,27 @@ def evaluate(run_dir, engine=None):
     dict
         The run's metrics, with ``test.accuracy`` (0-1).
     """
+    with _existing_run_folder(run_dir).lock():
+        return _evaluate(run_dir, engine)
+
+
+def _evaluate(run_dir, engine):
     from .model import parse_quantity
 
     folder = RunFolder(run_dir)
     if not folder.has_assignments():
-        raise ConfigError(f"{run_dir}: no {folder.assignments_path.name}; run `label` first")
+        raise MissingRunFileError(
+            f"{folder.assignments_path}: missing (the run is not labelled); run `label` first"
+        )
     assignments = folder.read_assignments()
-    n_recorded = load_run_config(run_dir)["output"]["record_spike_times"]
+    run_config = load_run_config(run_dir)
+    n_recorded = run_config["output"]["record_spike_times"]
+    if run_config["output"]["study_presentations"] > 0:
+        # the study-form Table 2 needs the first test images of every class
+        _, test_labels = _dataset_split(run_config, "test", run_config["data"]["n_test"])
+        n_recorded = study_record_count(
+            test_labels, run_config["output"]["study_presentations"], n_recorded
+        )
     config, records, labels, timings = _frozen_pass(
         run_dir, "test", "test", "n_test", engine, record_spikes_images=n_recorded
     )
@@ -348,7 +417,7 @@ def evaluate(run_dir, engine=None):
     matrix = confusion_matrix(labels, predictions, n_classes)
     folder.write_predictions(predictions, labels.astype(np.int64))
     folder.write_confusion_matrix(matrix)
-    return folder.update_metrics(
+    metrics = folder.update_metrics(
         {
             "test": {
                 "accuracy": accuracy(labels, predictions),
@@ -359,6 +428,17 @@ def evaluate(run_dir, engine=None):
             }
         },
     )
+    _drop_checkpoints(folder, "test")
+    return metrics
+
+
+def _drop_checkpoints(folder, phase):
+    """Delete the checkpoints of a finished phase (and ``checkpoints/`` once it is empty)."""
+    remove_tree(folder.checkpoint_dir(phase))
+    try:
+        folder.checkpoints_dir.rmdir()
+    except OSError:  # absent, or still holds another phase's checkpoints
+        pass
 
 
 def run(config, config_source=None, run_dir=None, resume=False):
@@ -385,6 +465,12 @@ def run(config, config_source=None, run_dir=None, resume=False):
     if resume and run_dir is None and not config["output"]["name"]:
         raise ConfigError("run --resume needs a fixed run folder: set output.name")
     final_dir = Path(run_dir) if run_dir is not None else _run_dir_for(config, config_source)
+    with RunFolder(final_dir).lock():
+        return _run(config, config_source, final_dir, resume)
+
+
+def _run(config, config_source, final_dir, resume):
+    """Train, label and evaluate ``final_dir``, holding its lock (see :func:`run`)."""
     if not (resume and final_dir.exists()):
         incomplete = RunFolder(final_dir).incomplete
         final_dir = train(
@@ -393,11 +479,15 @@ def run(config, config_source=None, run_dir=None, resume=False):
     folder = RunFolder(final_dir)
     metrics = folder.read_metrics(missing_ok=True)
     if "accuracy" in metrics.get("test", {}) and folder.has_assignments():
+        for phase in ("label", "test"):  # left by a kill after the phase's last write
+            _drop_checkpoints(folder, phase)
         return final_dir, metrics
     image_shape = dataset_info(config["data"]["dataset"]).image_shape
     encoding = _run_encoding(config, RunFolder(final_dir))
     frozen_engine = _make_engine(load_run_config(final_dir), encoding.n_inputs(image_shape))
     if not folder.has_assignments() or "label" not in metrics:
         label(final_dir, frozen_engine)
+    else:
+        _drop_checkpoints(folder, "label")
     metrics = evaluate(final_dir, frozen_engine)
     return final_dir, metrics

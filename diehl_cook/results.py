@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .analysis.reference import DIEHL_COOK_ACCURACY, STUDY_ACCURACY
 from .atomic import atomic_save_figure, atomic_write_bytes, atomic_write_text
+from .errors import MissingRunFileError
 from .labelling import running_accuracy
 from .run_folder import AnalysisFiles, RunFolder
 from .simulation.protocol import SPIKE_LAYERS
@@ -131,6 +132,8 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
 
     diehl_cook_by_size = {n_exc: (passes, value) for n_exc, passes, value in DIEHL_COOK_ACCURACY}
     runs_dir, results_dir = Path(runs_dir), Path(results_dir)
+    if not runs_dir.is_dir():
+        raise MissingRunFileError(f"{runs_dir}: folder of run folders not found")
     results_dir.mkdir(parents=True, exist_ok=True)
     found = {}
     sections = []

@@ -38,8 +38,8 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .atomic import atomic_save_npz, atomic_write_text
-from .errors import MissingRunFileError, RunFolderBusyError, RunFolderError
+from .atomic import TEMPORARY_SUFFIX, atomic_save_npz, atomic_write_text
+from .errors import MissingRunFileError, RunFolderBusyError, RunFolderError, StorageError
 from .simulation.protocol import SPIKE_LAYERS
 from .simulation.records import SpikeTrains
 
@@ -307,18 +307,27 @@ class RunFolder:
         return self.path.parent / f".{self.complete.name}.lock"
 
     @contextlib.contextmanager
-    def lock(self):
+    def lock(self, *, required: bool = True):
         """Hold the run's lock file for the duration of a ``with`` block.
 
         One lock covers ``<name>/`` and ``<name>.incomplete/``.  It is re-entrant within a
         process (``run`` holds it while ``train``, ``label`` and ``evaluate`` take it
         again) and released by the system when the process dies, so a killed run never
-        leaves a stale lock.
+        leaves a stale lock.  Whoever takes it first deletes the temporary files
+        (``.<name>.<random>.tmp``) that a killed writer left in the two folders.
+
+        Parameters
+        ----------
+        required : bool, optional
+            False: go on without the lock when its file cannot be created (a read-only
+            folder of runs).  Default: True.
 
         Raises
         ------
         RunFolderBusyError
             If another process holds it (a run with the same output name is going on).
+        StorageError
+            If the lock file cannot be created and ``required`` is True.
         """
         from filelock import FileLock, Timeout
 
@@ -326,9 +335,9 @@ class RunFolder:
         with _HELD_LOCKS_GUARD:
             held = _HELD_LOCKS.get(key)
             if held is None:
-                self.lock_path.parent.mkdir(parents=True, exist_ok=True)
                 file_lock = FileLock(key)
                 try:
+                    self.lock_path.parent.mkdir(parents=True, exist_ok=True)
                     file_lock.acquire(timeout=0)
                 except Timeout:
                     raise RunFolderBusyError(
@@ -336,16 +345,34 @@ class RunFolder:
                         f"{self.lock_path} is held); wait for it to end, or choose another "
                         "output.name"
                     ) from None
-                held = _HELD_LOCKS[key] = [file_lock, 0]
+                except OSError as error:
+                    if required:
+                        raise StorageError(
+                            f"{self.lock_path}: cannot create the run's lock file "
+                            f"({error.strerror or error})"
+                        ) from error
+                    file_lock = None
+                held = [file_lock, 0]
+                if file_lock is not None:
+                    _HELD_LOCKS[key] = held
+                    self._remove_temporaries()
             held[1] += 1
         try:
             yield self
         finally:
             with _HELD_LOCKS_GUARD:
                 held[1] -= 1
-                if held[1] == 0:
+                if held[1] == 0 and held[0] is not None:
                     del _HELD_LOCKS[key]
                     held[0].release()
+
+    def _remove_temporaries(self) -> None:
+        """Delete the temporary files of interrupted atomic writes (lock held)."""
+        for folder in (self.complete.path, self.incomplete.path):
+            if folder.is_dir():
+                for path in folder.rglob(f".*{TEMPORARY_SUFFIX}"):
+                    if path.is_file():
+                        path.unlink(missing_ok=True)
 
     @property
     def is_incomplete(self) -> bool:

@@ -7,7 +7,9 @@
 # is the neuron's last spike time; a trace set to 1 and multiplied by exp(-dt/tau_trace) each
 # step is exactly that. The traces are those after step n's spikes, as in BindsNET, where the
 # rule runs after every layer has spiked. At each slot start the last spike times move 1000
-# tau_trace into the past (traces exactly 0: BindsNET resets them before every sample).
+# tau_trace into the past (traces exactly 0: BindsNET resets them before every sample), so
+# the updates of a slot's last step, which would run in the next slot's first step, are
+# dropped (1 step in 250; BindsNET applies them before its reset).
 # Deviation: BindsNET clamps once after both updates of a step; here each update clips. The
 # two differ only when a synapse has a pre and a post spike in the same step and w < nu_pre
 # (at most nu_pre = 1e-4).

@@ -55,3 +55,39 @@ def tiny_run(tmp_path_factory):
     run_dir, _ = run(config, source)
     analyze_run(run_dir, n_permutations=20)
     return run_dir
+
+
+def write_synthetic_mnist(folder, n_train=40, n_test=20, seed=0):
+    """Write a tiny MNIST-format dataset (IDX files, 28 x 28 random sparse images).
+
+    For tests that need real files but not real digits: point ``data.folder`` at the folder.
+    Returns the folder.
+    """
+    import struct
+    from pathlib import Path
+
+    import numpy as np
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for prefix, count in (("train", n_train), ("t10k", n_test)):
+        images = np.zeros((count, 28, 28), dtype=np.uint8)
+        on = rng.random((count, 28, 28)) < 0.15
+        images[on] = rng.integers(128, 256, size=int(on.sum()), dtype=np.uint8)
+        labels = rng.integers(0, 10, size=count, dtype=np.uint8)
+        header = struct.pack(">iiii", 2051, count, 28, 28)
+        (folder / f"{prefix}-images-idx3-ubyte").write_bytes(header + images.tobytes())
+        (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(
+            struct.pack(">ii", 2049, count) + labels.tobytes()
+        )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def synthetic_mnist(tmp_path_factory):
+    """A tiny MNIST-format dataset folder (60 training, 60 test images; see above).
+
+    As many images as the ``smoke`` config asks for (50 per phase).
+    """
+    return write_synthetic_mnist(tmp_path_factory.mktemp("synthetic_mnist"), 60, 60)

@@ -3,6 +3,7 @@
 import copy
 import re
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -172,7 +173,9 @@ def test_set_overrides(pristine_defaults):
     )
     assert config["model"]["n_exc"] == 400
     assert config["data"]["dataset"] == "fashion_mnist"
-    assert config["model"]["components"] == {"input_to_exc.plasticity": "x.eq"}
+    # a --set path is relative to the working directory
+    expected = {"input_to_exc.plasticity": str(Path("x.eq").resolve())}
+    assert config["model"]["components"] == expected
     assert config["protocol"]["normalisation_target"] == 80.0
     assert isinstance(config["protocol"]["normalisation_target"], float)
     assert config["protocol"]["dt"] == "0.25 ms"
@@ -188,9 +191,10 @@ def test_set_overrides_apply_after_the_file_in_order(tmp_path):
         ["model.n_exc=9", "model.n_exc=11", "model.components.exc.frozen.threshold=b.eq"],
     )
     assert config["model"]["n_exc"] == 11
+    # paths resolved: from the config file's folder, and from the working directory for --set
     assert config["model"]["components"] == {
-        "exc.membrane": "a.eq",
-        "exc.frozen.threshold": "b.eq",
+        "exc.membrane": str((tmp_path / "a.eq").resolve()),
+        "exc.frozen.threshold": str(Path("b.eq").resolve()),
     }
 
 

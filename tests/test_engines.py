@@ -324,3 +324,40 @@ class TestStandalone:
         (changed_key,) = changed_engine.compile_seconds
         assert changed_key not in compile_seconds
         assert changed_engine.compile_seconds[changed_key] > 0.0
+
+    def test_two_openmp_threads_give_the_spikes_of_one(self, build_root):
+        from diehl_cook.simulation.standalone import StandaloneEngine
+
+        variant = load_variant("diehl_cook_2015", {"input.input": "input_regular.eq"})
+        engine = StandaloneEngine(
+            variant, n_input=784, n_exc=12, settings=SETTINGS, build_root=build_root, threads=2
+        )
+        images = _images(5, 784, seed=3, dim=[2])
+        kwargs = dict(learned_state=None, seed=1, chunk_slots=4, progress=False)
+        threaded, threaded_state, _ = run_phase(engine, "train", images, **kwargs)
+        assert engine._project.key.endswith("-threads2")
+        # the slot-start sums over synapses run on one thread: no lost additions
+        weights = np.random.default_rng(4).random((784, 12))
+        _, _, normalised = engine.run_chunk(
+            "train",
+            np.zeros((0, 784)),
+            ControllerState.initial(SETTINGS),
+            {"input_to_exc.w": weights},
+            0,
+            4,
+        )
+        np.testing.assert_allclose(normalised["input_to_exc.w"].sum(axis=0), 78.0, rtol=1e-12)
+        # one thread: the runtime engine, equal to the standalone one (test above)
+        single, single_state, _ = run_phase(
+            _runtime_engine(variant, 784, 12), "train", images, **kwargs
+        )
+        assert threaded.retries[2] >= 1
+        np.testing.assert_array_equal(threaded.retries, single.retries)
+        np.testing.assert_array_equal(threaded.exc_counts, single.exc_counts)
+        np.testing.assert_array_equal(threaded.input_counts, single.input_counts)
+        np.testing.assert_allclose(
+            threaded_state["input_to_exc.w"], single_state["input_to_exc.w"], atol=1e-12
+        )
+        np.testing.assert_allclose(
+            threaded_state["exc.theta"], single_state["exc.theta"], rtol=1e-12
+        )

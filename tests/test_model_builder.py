@@ -48,14 +48,20 @@ def test_every_shipped_variant_builds(name, phase):
     assert built["inh"].N == 3
     assert len(built["input_to_exc"]) == 16 * 3
     assert len(built["exc_to_inh"]) == 3  # one to one
-    assert len(built["inh_to_exc"]) == 3 * 2  # all but self
+    population = variant.parameters()["inh_to_exc"].connectivity["pattern"].endswith("population")
+    # all but self: as Synapses, or one delivering synapse per target from the spike count
+    assert len(built["inh_to_exc"]) == (3 if population else 3 * 2)
     has_normalisation = {"normalise_reset", "normalise_sum", "normalise_scale"} <= set(
         built.objects
     )
     assert has_normalisation == (phase == "train")
     weights = built.read_state(["input_to_exc.w"])["input_to_exc.w"]
     assert weights.shape == (16, 3)
-    assert np.all((weights >= 0.3 * 0.01) & (weights <= 0.3 * 1.01))
+    connectivity = variant.parameters()["input_to_exc"].connectivity
+    scale = float(connectivity.get("weight_scale", 0.3))
+    offset = float(connectivity.get("weight_offset", 0.01))
+    # w = scale * (U(0, 1) + offset), the variant's own initial weights
+    assert np.all((weights >= scale * offset) & (weights <= scale * (1 + offset)))
     built.network.run(brian2.defaultclock.dt, namespace={})
 
 

@@ -17,9 +17,9 @@ r"""Information analysis of a finished run folder: the study's Tables 1 and 2, a
     This run's test accuracy next to the study's (Capozzi et al.) and Diehl & Cook's.
 ``summary.md``
     A short account of the criteria and the results.
-``receptive_fields.png``, ``mi_vs_weights.png``, ``theta.png`` (and ``confusion_matrix.png``
-when the run folder has ``confusion_matrix.csv``)
-    Figures drawn by :mod:`diehl_cook.plotting`.
+``receptive_fields.png``, ``mi_vs_weights.png``, ``theta.png``, ``confusion_matrix.png``
+    Figures drawn by :mod:`diehl_cook.plotting` (the last when the run folder has
+    ``confusion_matrix.csv``).
 
 Variables
 ---------
@@ -50,6 +50,10 @@ Modules
     :func:`map_weight_correlation`, :func:`jaccard_index`.
 :mod:`~diehl_cook.analysis.time_binned`
     Time-binned MI from recorded spike times.
+:mod:`~diehl_cook.analysis.study_table`
+    The study's Table 2 in its own form (``table2_study.*``: MI over the 1 ms bins of the
+    first test image of each class, in nats, summed over inputs) and tested beside it
+    (circular-shift null, BH-FDR); then over the first ``k`` images of each class.
 :mod:`~diehl_cook.analysis.report`, :mod:`~diehl_cook.analysis.writers`
     The texts (Tables 1 and 2, summary) and their CSV, JSON and Markdown formats.
 :mod:`~diehl_cook.analysis.figures`
@@ -72,6 +76,12 @@ from .neuron_sets import (
 )
 from .records import RunRecords, image_shape_for, load_run_records
 from .reference import DIEHL_COOK_ACCURACY, DIEHL_COOK_REFERENCE, STUDY_ACCURACY
+from .study_table import (
+    study_record_count,
+    study_record_indices,
+    study_table,
+    study_table_texts,
+)
 from .time_binned import RecordedSpikes, load_recorded_spikes, time_binned_information
 
 __all__ = [
@@ -89,5 +99,9 @@ __all__ = [
     "load_run_records",
     "map_weight_correlation",
     "neuron_information",
+    "study_record_count",
+    "study_record_indices",
+    "study_table",
+    "study_table_texts",
     "time_binned_information",
 ]

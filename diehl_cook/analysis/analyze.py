@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -10,13 +11,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..atomic import fault_point, remove_tree, rename_folder
+from ..errors import UsageError
 from ..information import spiked
-from ..run_folder import AnalysisFiles
+from ..run_folder import AnalysisFiles, RunFolder
 from .figures import save_figures
 from .learning import WINS_FIGURE, learning_outputs, save_wins_figure
 from .neuron_sets import class_neuron_sets, map_weight_correlation, neuron_information
 from .records import load_run_records
 from .report import neuron_rows, summary_text, table1_text, table2_texts, time_binned_texts
+from .study_table import study_table_texts, time_step_of_config
 from .time_binned import time_binned_information
 from .writers import csv_text, json_text
 
@@ -28,12 +32,56 @@ def _replace_folder(temporary: Path, final: Path) -> None:
     old = None
     if final.exists():
         old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
-        os.replace(final, old / final.name)
-    os.replace(temporary, final)
+        rename_folder(final, old / final.name)
+    rename_folder(temporary, final)
     if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        remove_tree(old)
 
 
+def _recover_interrupted(folder: RunFolder) -> None:
+    """Tidy what a killed ``analyze`` left: restore the old ``analysis/``, drop temporaries."""
+    final = folder.analysis_dir
+    for old in sorted(folder.path.glob(f".{final.name}.old-*")):
+        if not final.exists() and (old / final.name).is_dir():
+            rename_folder(old / final.name, final)
+        remove_tree(old)
+    for temporary in folder.path.glob(f".{final.name}.tmp-*"):
+        remove_tree(temporary)
+
+
+def _check_arguments(alpha, n_permutations, bin_ms, lags_ms):
+    if not 0 < alpha < 1:
+        raise UsageError(f"alpha must lie in (0, 1), got {alpha!r}")
+    if n_permutations < 1:
+        raise UsageError(f"n_permutations must be >= 1, got {n_permutations!r}")
+    if not bin_ms > 0:
+        raise UsageError(f"--bin-ms must be positive, got {bin_ms!r}")
+    if any(not lag >= 0 for lag in lags_ms):
+        raise UsageError(f"--lags-ms must be >= 0, got {list(lags_ms)!r}")
+
+
+def _holding_the_run_lock(analyze):
+    """Run ``analyze`` holding the run folder's lock (not while a run writes into it)."""
+
+    @functools.wraps(analyze)
+    def locked(run_dir, **options):
+        _check_arguments(
+            options.get("alpha", 0.05),
+            options.get("n_permutations", 200),
+            options.get("bin_ms", 5.0),
+            options.get("lags_ms", ()),
+        )
+        folder = RunFolder(run_dir)
+        if not folder.is_dir():
+            return analyze(run_dir, **options)  # load_run_records names the missing folder
+        with folder.lock(required=False):
+            _recover_interrupted(folder)
+            return analyze(run_dir, **options)
+
+    return locked
+
+
+@_holding_the_run_lock
 def analyze_run(
     run_dir: str | os.PathLike,
     *,
@@ -42,6 +90,7 @@ def analyze_run(
     seed: int = 0,
     bin_ms: float = 5.0,
     lags_ms: Sequence[float] = (0.0, 5.0, 10.0, 20.0),
+    study_presentations: int = 5,
 ) -> list[Path]:
     """Write the information analysis of a finished run into ``<run_dir>/analysis/``.
 
@@ -64,6 +113,9 @@ def analyze_run(
         Bin width (ms) of the time-binned analysis.  Default: 5.
     lags_ms : sequence of float, optional
         Input→output lags (ms) of the time-binned analysis.  Default: 0, 5, 10, 20.
+    study_presentations : int, optional
+        ``k`` of the second study table: the first ``k`` test images of every class
+        (:mod:`diehl_cook.analysis.study_table`).  Default: 5; 1: the study's table only.
 
     Returns
     -------
@@ -74,7 +126,9 @@ def analyze_run(
         has ``confusion_matrix.csv``, ``confusion_matrix.png``; when the run recorded
         spike times (``records/test_spike_trains.npz``), also ``time_binned.md``,
         ``time_binned.csv`` and ``time_binned.json``
-        (:func:`diehl_cook.analysis.time_binned.time_binned_information`).
+        (:func:`diehl_cook.analysis.time_binned.time_binned_information`) and the study's
+        Table 2 in its own form, tested beside it: ``table2_study.md``, ``.json``, ``.csv``
+        (:mod:`diehl_cook.analysis.study_table`).
 
     Raises
     ------
@@ -149,15 +203,34 @@ def analyze_run(
         spikes = folder.read_spike_trains(
             n_neurons={"input": records.input_counts.shape[1], "exc": records.exc_counts.shape[1]}
         )
-        time_binned_rows = time_binned_information(
-            spikes, bin_s=bin_ms / 1000, lags_s=[lag / 1000 for lag in lags_ms], alpha=alpha
-        )
+        try:
+            time_binned_rows = time_binned_information(
+                spikes, bin_s=bin_ms / 1000, lags_s=[lag / 1000 for lag in lags_ms], alpha=alpha
+            )
+        except ValueError as error:
+            raise UsageError(
+                f"{folder.spike_trains_path}: --bin-ms {bin_ms:g} / --lags-ms "
+                f"{' '.join(f'{lag:g}' for lag in lags_ms)}: {error}"
+            ) from None
         texts.update(time_binned_texts(spikes, time_binned_rows, bin_ms=bin_ms, alpha=alpha))
+        texts.update(
+            study_table_texts(
+                spikes,
+                records.labels,
+                n_input=records.n_input,
+                n_exc=records.n_exc,
+                step_s=time_step_of_config(records.config),
+                per_class=study_presentations,
+                alpha=alpha,
+                class_names=records.class_names,
+            )
+        )
 
     final = folder.analysis_dir
     temporary = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=folder.path))
     try:
         for name, text in texts.items():
+            fault_point(f"analysis-write {temporary / name}")
             (temporary / name).write_text(text, encoding="utf-8")
         with open(temporary / AnalysisFiles.MI_MAPS, "wb") as stream:
             np.savez_compressed(
@@ -165,6 +238,7 @@ def analyze_run(
                 input_output_information_bits=mi_maps,
                 image_shape=np.array(records.image_shape),
             )
+        fault_point(f"analysis-write {temporary / 'figures'}")
         figure_names = save_figures(temporary, records, information, correlation)
         if wins is not None:
             save_wins_figure(temporary / WINS_FIGURE, *wins)
@@ -189,6 +263,7 @@ def analyze_run(
                 f"presentation, and {learning['n_unlearned']} have an unstructured weight map "
                 f"(Moran's I <= {learning['threshold']:.4f}; `learning.csv`, `wins.png`).\n"
             )
+        fault_point(f"analysis-write {temporary / AnalysisFiles.SUMMARY}")
         (temporary / AnalysisFiles.SUMMARY).write_text(summary, encoding="utf-8")
         temporary.chmod(0o755)
         _replace_folder(temporary, final)

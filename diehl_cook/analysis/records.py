@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import MissingRunFileError, RunFolderError
 from ..run_folder import STATE_KEYS, RunFolder
 
 __all__ = ["RunRecords", "image_shape_for", "load_run_records"]
@@ -92,7 +93,7 @@ def _relative(path: Path, run_dir: Path) -> str:
 
 def _require_file(path: Path, what: str, run_dir: Path) -> Path:
     if not path.is_file():
-        raise FileNotFoundError(
+        raise MissingRunFileError(
             f"{path}: missing {what} ({_relative(path, run_dir)}); the run folder is incomplete"
         )
     return path
@@ -175,7 +176,7 @@ def load_run_records(run_dir: str | os.PathLike) -> RunRecords:
     folder = RunFolder(run_dir)
     run_dir = folder.path
     if not run_dir.is_dir():
-        raise FileNotFoundError(f"{run_dir}: run folder not found")
+        raise MissingRunFileError(f"{run_dir}: run folder not found")
     records_path = _require_file(folder.records_path("test"), "test records", run_dir)
     state_path = _require_file(folder.state_path, "learned state", run_dir)
 
@@ -190,24 +191,26 @@ def load_run_records(run_dir: str | os.PathLike) -> RunRecords:
 
     n_presentations = labels.size
     if n_presentations == 0:
-        raise ValueError(f"{records_path}: no test presentations")
+        raise RunFolderError(f"{records_path}: no test presentations")
     if labels.dtype.kind not in "iu":
-        raise ValueError(f"{records_path}: labels must be integers, got {labels.dtype}")
+        raise RunFolderError(f"{records_path}: labels must be integers, got {labels.dtype}")
     for name, counts in (("exc_counts", exc_counts), ("input_counts", input_counts)):
         if counts.ndim != 2 or counts.shape[0] != n_presentations:
-            raise ValueError(
+            raise RunFolderError(
                 f"{records_path}: {name} must have shape ({n_presentations}, n_neurons), "
                 f"got {counts.shape}"
             )
     n_input, n_exc = input_counts.shape[1], exc_counts.shape[1]
     if weights.shape != (n_input, n_exc):
-        raise ValueError(
+        raise RunFolderError(
             f"{state_path}: {weights_key} has shape {weights.shape}, but "
             f"{_relative(records_path, run_dir)} has {n_input} inputs and {n_exc} excitatory "
             "neurons"
         )
     if theta.shape != (n_exc,):
-        raise ValueError(f"{state_path}: {theta_key} has shape {theta.shape}, expected ({n_exc},)")
+        raise RunFolderError(
+            f"{state_path}: {theta_key} has shape {theta.shape}, expected ({n_exc},)"
+        )
 
     retries = records["retries"].reshape(-1) if "retries" in records else None
     if retries is not None and retries.size != n_presentations:
@@ -221,7 +224,7 @@ def load_run_records(run_dir: str | os.PathLike) -> RunRecords:
     if folder.has_assignments():
         assignments = folder.read_assignments().reshape(-1)
         if assignments.shape != (n_exc,):
-            raise ValueError(
+            raise RunFolderError(
                 f"{folder.assignments_path}: assignments has shape {assignments.shape}, "
                 f"expected ({n_exc},)"
             )

@@ -54,6 +54,7 @@ def build_block(run: ExportedRun, layers: Sequence[str] = SPIKE_LAYERS):
     """
     neo = require("neo")
     import quantities as pq
+    from neo.core.spiketrainlist import SpikeTrainList
 
     unknown = [layer for layer in layers if layer not in SPIKE_LAYERS]
     if unknown:
@@ -83,6 +84,7 @@ def build_block(run: ExportedRun, layers: Sequence[str] = SPIKE_LAYERS):
         for layer in layers
     }
     block.groups.extend(groups.values())
+    by_layer = {layer: [] for layer in layers}
     by_row = {}
     for layer in layers:
         trains = spikes.layers[layer]
@@ -108,6 +110,8 @@ def build_block(run: ExportedRun, layers: Sequence[str] = SPIKE_LAYERS):
                 name="presentation",
             )
         )
+        start_q, stop_q = t_start * pq.s, t_stop * pq.s
+        segment_trains = []
         for layer in layers:
             trains, order, bounds = by_row[layer]
             rows = order[bounds[k] : bounds[k + 1]]
@@ -118,15 +122,21 @@ def build_block(run: ExportedRun, layers: Sequence[str] = SPIKE_LAYERS):
                 train = neo.SpikeTrain(
                     np.clip(times, t_start, t_stop),
                     units=pq.s,
-                    t_start=t_start * pq.s,
-                    t_stop=t_stop * pq.s,
+                    t_start=start_q,
+                    t_stop=stop_q,
                     name=f"{layer} {neuron}",
                     layer=layer,
                     neuron_index=neuron,
                 )
-                segment.spiketrains.append(train)
-                groups[layer].add(train)
+                train.segment = segment
+                segment_trains.append(train)
+                by_layer[layer].append(train)
+        # whole lists at once: appending one by one checks every train against the list
+        # (quadratic in the number of trains)
+        segment.spiketrains = SpikeTrainList(items=segment_trains, parent=segment)
         block.segments.append(segment)
+    for layer, group in groups.items():
+        group.spiketrains = SpikeTrainList(items=by_layer[layer])
     block.check_relationships()
     return block
 

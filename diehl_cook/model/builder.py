@@ -40,6 +40,11 @@ variants use neither:
   ``n + d``, after that step's state update and before its threshold test, on both the
   presynaptic and the postsynaptic pathway (:func:`_schedule_pathway`).
 
+A pathway with the connection pattern ``all_but_self_population`` (:data:`POPULATION_PATTERN`)
+is all-but-self computed from the number of presynaptic spikes per step, with 3 N synapses
+instead of N (N - 1) and the same effect in the same slot (:func:`_build_population_pathway`;
+``diehl_cook_2015_population`` uses it for ``inh_to_exc``).
+
 Decisions between slots (next image or retry at a higher intensity) belong to the engines
 (:mod:`diehl_cook.simulation.runtime`, :mod:`diehl_cook.simulation.standalone`).
 """
@@ -56,6 +61,7 @@ __all__ = [
     "CROSSING_EVENT",
     "DEFAULT_RATE_PER_PIXEL",
     "NORMALISED_PATHWAY",
+    "POPULATION_PATTERN",
     "PROTOCOL_VARIABLES",
     "BuiltNetwork",
     "SlotTiming",
@@ -89,6 +95,16 @@ _CROSSED_EVENT = "crossed"
 ORDER_CROSSING_TEST = 10
 ORDER_CROSSING_DRAW = 11
 ORDER_CROSSING_RANK = 12
+#: Connection pattern computed from the number of presynaptic spikes per step
+#: (:func:`_build_population_pathway`): all-but-self with one uniform weight, no delay.
+POPULATION_PATTERN = "all_but_self_population"
+#: Event of a population pathway's counter: some presynaptic neuron spiked in this step.
+POPULATION_EVENT = "population_spikes"
+#: ``synapses`` orders of a population pathway, after every pathway's own (-1 and 1): the
+#: counter's event test, the delivery to the targets, the counter's reset.
+ORDER_POPULATION_TEST = 10
+ORDER_POPULATION_DELIVER = 11
+ORDER_POPULATION_CLEAR = 12
 
 
 @dataclass(frozen=True)
@@ -223,7 +239,9 @@ def connection_indices(pattern, n_pre, n_post):
 
     Parameters
     ----------
-    pattern : {"all_to_all", "one_to_one", "all_but_self"}
+    pattern : {"all_to_all", "one_to_one", "all_but_self", "all_but_self_population"}
+        ``all_but_self_population`` gives the connection that the population form of
+        :func:`build_network` computes (the same as ``all_but_self``).
     n_pre, n_post : int
         Group sizes.
 
@@ -239,7 +257,8 @@ def connection_indices(pattern, n_pre, n_post):
         if n_pre != n_post:
             raise ParameterError(f"one_to_one needs equal sizes, got {n_pre} and {n_post}")
         sources = targets = np.arange(n_pre)
-    elif pattern == "all_but_self":
+    elif pattern in ("all_but_self", POPULATION_PATTERN):
+        # the population form computes the same connection without these synapses
         sources, targets = np.nonzero(~np.eye(n_pre, n_post, dtype=bool))
     else:
         raise ParameterError(f"unknown connectivity pattern {pattern!r}")
@@ -286,9 +305,10 @@ def build_network(
         ``normalisation_target`` entry of that pathway's namespace.  None (the default): no
         normalisation.  The frozen phase normalises too when the pathway's table sets
         ``normalise_in_frozen_phase = 1`` (BindsNET normalises after every sample, learning
-        or not; on frozen weights this is a no-op after the first slot).  A variant's own value is ``normalisation_target`` in the pathway's
-        table of its parameter file (:func:`variant_normalisation_target`); the engines pass
-        it, or the experiment's override.
+        or not; on frozen weights this is a no-op after the first slot).  A variant's own
+        value is ``normalisation_target`` in the pathway's table of its parameter file
+        (:func:`variant_normalisation_target`); the engines pass it, or the experiment's
+        override.
 
     Returns
     -------
@@ -381,7 +401,13 @@ def _build_groups(composed, parameters, sizes, timing, with_weight_sum):
         tables.append(("protocol", protocol_constants))
         namespaces[name] = _merge_namespaces(name, tables)
         objects[name] = _make_neuron_group(
-            name, composed[name], sizes[name], parameters[name], namespaces[name], with_weight_sum
+            name,
+            composed[name],
+            sizes[name],
+            parameters[name],
+            namespaces[name],
+            with_weight_sum,
+            extra_model=_population_target_lines(name, parameters),
         )
         objects.update(_add_spike_selection(objects[name], parameters[name].settings))
     return objects, namespaces
@@ -431,7 +457,9 @@ def _own_and_side_resets(composed):
     return own, side
 
 
-def _make_neuron_group(name, composed, n_neurons, parameters, namespace, with_weight_sum):
+def _make_neuron_group(
+    name, composed, n_neurons, parameters, namespace, with_weight_sum, extra_model=()
+):
     """Create the NeuronGroup of ``composed``; see :func:`_add_spike_selection` for a limit.
 
     Without ``max_spikes_per_step`` the group's spike condition is its ``[threshold]`` and
@@ -440,11 +468,13 @@ def _make_neuron_group(name, composed, n_neurons, parameters, namespace, with_we
     ``max_spikes_per_step`` crossers drew a higher priority; with ``reset_all_crossers``
     the group's own ``[reset]`` lines run on every crosser (the ``crossed`` event) and only
     the pathways' ``[post.reset]``/``[pre.reset]`` lines and the spike count on a spike.
+    ``extra_model`` holds the builder's own variables of the group (the step stamps of
+    :func:`_population_target_lines`).
     """
     from brian2 import NeuronGroup
 
     protocol_model, count_statement = _protocol_lines(name, with_weight_sum)
-    model = "\n".join([composed.code("model"), *protocol_model])
+    model = "\n".join([composed.code("model"), *protocol_model, *extra_model])
     if "threshold" not in composed.sections:
         origin = ", ".join(str(component.path) for component in composed.components)
         raise ComponentError(f"group {name!r} has no [threshold] (components: {origin})")
@@ -599,12 +629,19 @@ def _build_pathway(
 ):
     """Build, connect, check and initialise the Synapses of one pathway.
 
+    A pathway with the :data:`POPULATION_PATTERN` is built by
+    :func:`_build_population_pathway` instead.
+
     Returns
     -------
     synapses : brian2.Synapses
     indices : tuple of numpy.ndarray
         Presynaptic and postsynaptic index of every synapse, in synapse order.
     """
+    if pathway_parameters.connectivity["pattern"] == POPULATION_PATTERN:
+        return _build_population_pathway(
+            pathway, composed, pathway_parameters, namespace, objects, sizes, initial
+        )
     pre, post = PATHWAYS[pathway]
     synapses = _make_synapses(pathway, composed, objects[pre], objects[post], namespace)
     connectivity = pathway_parameters.connectivity
@@ -619,6 +656,193 @@ def _build_pathway(
     _initialise_delays(synapses, connectivity, (sources, targets), shape, initial.delay_rng)
     _schedule_pathway(pathway, synapses, connectivity, timing)
     return synapses, (sources, targets)
+
+
+def _population_target_lines(group, parameters):
+    """Model lines the population pathways onto ``group`` add to it (see below).
+
+    One ``<pathway>_self_step : integer`` per pathway with the :data:`POPULATION_PATTERN`:
+    the time step in which the presynaptic neuron of the same index last spiked.
+    """
+    return [
+        f"{pathway}_self_step : integer"
+        for pathway, (_pre, post) in PATHWAYS.items()
+        if post == group and parameters[pathway].connectivity.get("pattern") == POPULATION_PATTERN
+    ]
+
+
+def _build_population_pathway(
+    pathway, composed, pathway_parameters, namespace, objects, sizes, initial
+):
+    """Build an all-but-self pathway with a uniform weight from the spike count of a step.
+
+    With one weight ``w`` on every synapse and no delay, the all-but-self Synapses give
+    target ``j`` the effect of one spike ``(number of presynaptic spikes in the step) -
+    (1 if presynaptic neuron j spiked)`` times, in the ``synapses`` slot of the step.  For
+    an ``[on_pre]`` of increments (``g_inh_post += w``) this is the effect of one spike
+    times that number, which needs 3 N synapses instead of N (N - 1):
+
+    1. ``<pathway>_count``: synapses from every presynaptic neuron to a one-element group
+       ``<pathway>_counter``, ``spike_count_post += 1`` (the pathway's own slot and order);
+    2. ``<pathway>_self``: one-to-one synapses that stamp the target with the step of the
+       spike of the presynaptic neuron of its index (``<pathway>_self_step``);
+    3. at order :data:`ORDER_POPULATION_TEST`, the counter's :data:`POPULATION_EVENT`
+       (``spike_count > 0``); on it, the synapses named ``<pathway>`` (counter to every
+       target, with the component's ``[model]``, the weight and the namespace) run each
+       increment times ``spike_count_pre - int(<pathway>_self_step_post == timestep(t,
+       dt))`` (:data:`ORDER_POPULATION_DELIVER`), and the counter returns to 0
+       (:data:`ORDER_POPULATION_CLEAR`).
+
+    The amounts are those of the Synapses form, added in the same slot of the same step;
+    only the rounding of two or more spikes' sum in one step can differ (one addition of
+    ``k w`` instead of ``k`` additions of ``w``).  A step without presynaptic spikes costs
+    one comparison.
+
+    Returns
+    -------
+    synapses : brian2.Synapses
+        The delivering synapses (counter to targets); the helpers go into ``objects``.
+    indices : tuple of numpy.ndarray
+        Their presynaptic (always 0, the counter) and postsynaptic indices.
+
+    Raises
+    ------
+    ParameterError, ComponentError
+        For a pathway that the population form cannot compute exactly (see
+        :func:`_population_effect`).
+    """
+    from brian2 import NeuronGroup, Synapses
+
+    pre, post = PATHWAYS[pathway]
+    n_pre, n_post = sizes[pre], sizes[post]
+    if n_pre != n_post:
+        raise ParameterError(
+            f"{pathway}: {POPULATION_PATTERN} needs equal sizes, got {n_pre} and {n_post}"
+        )
+    connectivity = pathway_parameters.connectivity
+    stamp = f"{pathway}_self_step"
+    effect = _population_effect(
+        pathway,
+        composed,
+        connectivity,
+        f"(spike_count_pre - int({stamp}_post == timestep(t, dt)))",
+    )
+    counter = NeuronGroup(
+        1,
+        "spike_count : integer",
+        events={POPULATION_EVENT: "spike_count > 0"},
+        namespace={},
+        name=f"{pathway}_counter",
+    )
+    counter.set_event_schedule(POPULATION_EVENT, when="synapses", order=ORDER_POPULATION_TEST)
+    counter.run_on_event(
+        POPULATION_EVENT, "spike_count = 0", when="synapses", order=ORDER_POPULATION_CLEAR
+    )
+    everyone = np.arange(n_pre, dtype=np.int32)
+    counting = Synapses(
+        objects[pre],
+        counter,
+        on_pre="spike_count_post += 1",
+        namespace={},
+        name=f"{pathway}_count",
+    )
+    counting.connect(i=everyone, j=np.zeros(n_pre, dtype=np.int32))
+    marking = Synapses(
+        objects[pre],
+        objects[post],
+        on_pre=f"{stamp}_post = timestep(t, dt)",
+        namespace={},
+        name=f"{pathway}_self",
+    )
+    marking.connect(i=everyone, j=everyone)
+    setattr(objects[post], stamp, -1)  # no spike yet (0 would read as a spike in step 0)
+    try:
+        synapses = Synapses(
+            counter,
+            objects[post],
+            model=composed.code("model"),
+            on_pre=effect,
+            on_event=POPULATION_EVENT,
+            namespace=namespace,
+            method="exact",
+            name=pathway,
+        )
+    except Exception as error:
+        origin = ", ".join(str(c.path) for c in composed.components)
+        raise ComponentError(f"cannot build pathway {pathway!r} from {origin}: {error}") from error
+    sources, targets = np.zeros(n_post, dtype=np.int32), np.arange(n_post, dtype=np.int32)
+    synapses.connect(i=sources, j=targets)
+    synapses.pre.when = "synapses"
+    synapses.pre.order = ORDER_POPULATION_DELIVER
+    check_lines(composed.sections, synapses)
+    _initialise_weights(
+        pathway, synapses, connectivity, (sources, targets), (n_pre, n_post), initial
+    )
+    objects.update({counter.name: counter, counting.name: counting, marking.name: marking})
+    return synapses, (sources, targets)
+
+
+#: Names a population pathway's increments may not read: they differ between the
+#: all-but-self synapses and the delivering ones (presynaptic index and counts), or draw.
+_POPULATION_FORBIDDEN = {"i", "N_incoming", "N_outgoing", "N_pre", "rand", "randn"}
+
+
+def _population_effect(pathway, composed, connectivity, multiplier):
+    """Return the ``[on_pre]`` of a population pathway, each increment times ``multiplier``.
+
+    The form is exact when every spike adds the same amount: a uniform ``weight``, no
+    delay, and an ``[on_pre]`` of increments ``x_post += expr`` (or ``-=``) whose ``expr``
+    reads no presynaptic variable, no incremented variable and nothing of
+    :data:`_POPULATION_FORBIDDEN`; no ``[on_post]`` or ``[slot_start]``.
+
+    Raises
+    ------
+    ParameterError
+        Without a ``weight``, or with a delay.
+    ComponentError
+        For a line the form cannot scale; the message names the file and the line.
+    """
+    from brian2.parsing.statements import parse_statement
+    from brian2.utils.stringtools import get_identifiers
+
+    table = f"[{pathway}.connectivity]"
+    if "weight" not in connectivity:
+        raise ParameterError(f"{table}: {POPULATION_PATTERN} needs one uniform 'weight'")
+    for key in ("delay_max", "delay_steps"):
+        if float(connectivity.get(key, 0.0)) > 0:
+            raise ParameterError(f"{table}: {POPULATION_PATTERN} allows no delay ({key})")
+    for section in ("on_post", "slot_start"):
+        if composed.sections.get(section):
+            line = composed.sections[section][0]
+            raise ComponentError(
+                f"{line.location}: [{section}] cannot be used with the {POPULATION_PATTERN} "
+                f"pattern of {pathway!r} (only [model] and increments in [on_pre])"
+            )
+    increments = []
+    for line in composed.sections.get("on_pre", []):
+        variable, operator, expression, _comment = parse_statement(line.text)
+        if operator not in ("+=", "-=") or not variable.endswith("_post"):
+            raise ComponentError(
+                f"{line.location}: the {POPULATION_PATTERN} pattern of {pathway!r} scales "
+                f"increments of postsynaptic variables ('x_post += ...'), not {line.text!r}"
+            )
+        increments.append((line, variable, operator, expression))
+    modified = {variable for _line, variable, _operator, _expression in increments}
+    statements = []
+    for line, variable, operator, expression in increments:
+        names = get_identifiers(expression)
+        unusable = sorted(
+            name
+            for name in names
+            if name.endswith("_pre") or name in modified or name in _POPULATION_FORBIDDEN
+        )
+        if unusable:
+            raise ComponentError(
+                f"{line.location}: the {POPULATION_PATTERN} pattern of {pathway!r} needs the "
+                f"same increment for every spike; {line.text!r} reads {unusable}"
+            )
+        statements.append(f"{variable} {operator} ({expression}) * {multiplier}")
+    return "\n".join(statements)
 
 
 def _schedule_pathway(pathway, synapses, connectivity, timing):

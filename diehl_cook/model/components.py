@@ -160,7 +160,11 @@ def _parse_component_file(path):
     header_line_numbers = {}
     sections = {}
     current = None
-    for line_number, raw in enumerate(path.read_text().splitlines(), start=1):
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ComponentError(f"{path}: cannot read the component file ({error})") from None
+    for line_number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if stripped.startswith("[") and stripped.endswith("]"):
             current = stripped[1:-1].strip()

@@ -21,8 +21,9 @@ from .quantities import parse_quantity
 
 __all__ = ["GroupParameters", "load_parameters", "CONNECTIVITY_PATTERNS"]
 
-#: Connection patterns the builder knows.
-CONNECTIVITY_PATTERNS = ("all_to_all", "one_to_one", "all_but_self")
+#: Connection patterns the builder knows (``all_but_self_population``: all-but-self computed
+#: from the number of presynaptic spikes per step, see :mod:`diehl_cook.model.builder`).
+CONNECTIVITY_PATTERNS = ("all_to_all", "one_to_one", "all_but_self", "all_but_self_population")
 _SUBTABLES = ("group", "initial", "connectivity")
 _TEXT_SETTINGS = {"method", "pattern"}
 
@@ -88,11 +89,15 @@ def _override_entry(path, document, key, value):
             f"parameter override {key!r}: {path} has no such entry (give "
             "'<table>.<name>' or '<table>.<sub-table>.<name>' of an existing value)"
         )
+    source = "override"
+    if isinstance(value, dict) and "value" in value and set(value) <= {"value", "source"}:
+        # a variant's own override: {value = ..., source = ...}
+        value, source = value["value"], value.get("source") or source
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ParameterError(
             f"parameter override {key!r}: expected a number or '<number> <unit>', got {value!r}"
         )
-    node[name] = {"value": value if isinstance(value, str) else repr(value), "source": "override"}
+    node[name] = {"value": value if isinstance(value, str) else repr(value), "source": source}
 
 
 def load_parameters(path, require_source=True, overrides=None):
@@ -107,8 +112,9 @@ def load_parameters(path, require_source=True, overrides=None):
     overrides : dict of str to str, optional
         ``{"<table>.<name>": "<number> <unit>"}`` values that replace entries of the file,
         e.g. ``{"exc.theta_plus": "0.1 mV", "input_to_exc.connectivity.weight_scale": "0.2"}``
-        (an experiment's ``[model.parameters]``).  Only existing entries can be replaced,
-        so a misspelt name is an error; the source becomes "experiment override".
+        (an experiment's ``[model.parameters]``), or ``{"value": ..., "source": ...}`` (a
+        variant's ``[parameter_overrides]``).  Only existing entries can be replaced, so a
+        misspelt name is an error; the source becomes "override" unless one is given.
 
     Returns
     -------
@@ -126,9 +132,11 @@ def load_parameters(path, require_source=True, overrides=None):
     if not path.is_file():
         raise ParameterError(f"{path}: parameter file not found")
     try:
-        document = tomllib.loads(path.read_text())
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ParameterError(f"{path}: invalid TOML: {error}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ParameterError(f"{path}: cannot read the parameter file ({error})") from None
     known = (*GROUPS, *PATHWAYS)
     unknown = sorted(set(document) - set(known))
     if unknown:

@@ -57,7 +57,9 @@ class Variant:
         ``roles[group][phase]`` is a dict from role name to component file path.
     parameter_overrides : dict
         ``{"<table>.<name>": value}`` that replace entries of the parameter file
-        (:func:`~diehl_cook.model.load_parameters`); empty by default.
+        (:func:`~diehl_cook.model.load_parameters`): the variant file's own
+        ``[parameter_overrides]`` (a variant that differs from another by a few values
+        shares its parameter file), then the experiment's; empty by default.
     """
 
     name: str
@@ -155,7 +157,11 @@ def load_variant(
         parameters_path=parameters_path,
         saved_state=saved_state,
         roles=roles,
-        parameter_overrides=dict(parameter_overrides or {}),
+        # the variant's own overrides of its parameter file, then the experiment's
+        parameter_overrides={
+            **table.get("parameter_overrides", {}),
+            **dict(parameter_overrides or {}),
+        },
     )
     if variant.parameter_overrides:
         variant.parameters()  # a misspelt or malformed override fails here, by name
@@ -163,19 +169,62 @@ def load_variant(
 
 
 def _read_variant_table(path):
-    """Read a variant file and check its top-level keys."""
+    """Read a variant file and check its top-level keys and the types of its values."""
     try:
-        table = tomllib.loads(path.read_text())
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ComponentError(f"{path}: invalid TOML: {error}") from None
-    known_keys = {"description", "parameters", "saved_state", *GROUPS, *PATHWAYS}
+    except (OSError, UnicodeDecodeError) as error:
+        raise ComponentError(f"{path}: cannot read the variant file ({error})") from None
+    known_keys = {
+        "description",
+        "parameters",
+        "parameter_overrides",
+        "saved_state",
+        *GROUPS,
+        *PATHWAYS,
+    }
     unknown = sorted(set(table) - known_keys)
     if unknown:
         raise ComponentError(f"{path}: unknown key(s) {unknown}; known: {sorted(known_keys)}")
     for key in ("description", "parameters", "saved_state"):
         if key not in table:
             raise ComponentError(f"{path}: missing key {key!r}")
+    _check_value_types(path, table)
     return table
+
+
+def _check_value_types(path, table):
+    """Raise ComponentError naming the key whose value has the wrong type."""
+
+    def expect(ok, key, what):
+        if not ok:
+            raise ComponentError(f"{path}: {key} must be {what}, got {_value_at(table, key)!r}")
+
+    expect(isinstance(table["description"], str), "description", "a string")
+    expect(isinstance(table["parameters"], str), "parameters", "a file name")
+    saved = table["saved_state"]
+    expect(
+        isinstance(saved, list) and all(isinstance(item, str) for item in saved),
+        "saved_state",
+        "a list of '<group>.<variable>' names",
+    )
+    overrides = table.get("parameter_overrides", {})
+    expect(isinstance(overrides, dict), "parameter_overrides", "a table")
+    for group in (*GROUPS, *PATHWAYS):
+        phases = table.get(group, {})
+        expect(isinstance(phases, dict), group, "a table of phases ([<group>.train] ...)")
+        for phase, roles in phases.items():
+            expect(isinstance(roles, dict), f"{group}.{phase}", "a table of role = file")
+            for role, file in roles.items():
+                expect(isinstance(file, str), f"{group}.{phase}.{role}", "a file name or ''")
+
+
+def _value_at(table, dotted):
+    node = table
+    for part in dotted.split("."):
+        node = node[part]
+    return node
 
 
 def _read_roles(path, table):

@@ -65,7 +65,7 @@ def __getattr__(name):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def make_engine(kind, variant, *, codegen_target="cython", **common):
+def make_engine(kind, variant, *, codegen_target="cython", threads=1, **common):
     """Create the engine called ``kind``.
 
     Parameters
@@ -75,6 +75,9 @@ def make_engine(kind, variant, *, codegen_target="cython", **common):
     variant : diehl_cook.model.Variant
     codegen_target : {"cython", "numpy"}, optional
         Code generation of the runtime engine; ignored by the standalone engine.
+    threads : int, optional
+        OpenMP threads of the standalone engine (default 1: no OpenMP); ignored by the
+        runtime engine.
     **common
         ``n_input``, ``n_exc``, ``settings``, ``timing``, ``model_seed``
         (see :class:`EngineBase`).
@@ -89,4 +92,4 @@ def make_engine(kind, variant, *, codegen_target="cython", **common):
         return RuntimeEngine(variant, codegen_target=codegen_target, **common)
     from .standalone import StandaloneEngine
 
-    return StandaloneEngine(variant, **common)
+    return StandaloneEngine(variant, threads=threads, **common)

@@ -11,9 +11,11 @@ import hashlib
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 
 from ..atomic import atomic_write_text
+from ..errors import BuildCacheError, DiehlCookWarning
 
 __all__ = [
     "STAMP_NAME",
@@ -206,10 +208,76 @@ def compile_if_changed(device, directory):
     binary = directory / "main"
     digest = source_digest(directory)
     stamp = directory / STAMP_NAME
-    if binary.exists() and stamp.exists() and stamp.read_text().strip() == digest:
-        return False
+    recorded = _read_stamp(stamp)
+    clean = False
+    if binary.is_file() and recorded.get("sources") == digest:
+        if "binary" not in recorded:  # a stamp of an earlier version: trust, then upgrade
+            _write_stamp(stamp, digest, binary)
+            return False
+        if recorded["binary"] == _file_digest(binary):
+            return False
+        # the sources are those of the binary, but the binary is not the one compiled
+        # from them: a damaged cache (truncated copy, disk error); objects may be too
+        warnings.warn(
+            f"{binary}: damaged build in the build cache (its checksum differs from "
+            f"{stamp.name}); compiling it again from scratch",
+            DiehlCookWarning,
+            stacklevel=2,
+        )
+        clean = True
+    elif stamp.is_file() and not recorded:
+        warnings.warn(
+            f"{stamp}: damaged stamp in the build cache; compiling again from scratch",
+            DiehlCookWarning,
+            stacklevel=2,
+        )
+        clean = True
     stamp.unlink(missing_ok=True)
     compiler, _ = get_compiler_and_args()
-    device.compile_source(str(directory), compiler, debug=False, clean=False)
-    atomic_write_text(stamp, digest + "\n")
+    try:
+        device.compile_source(str(directory), compiler, debug=False, clean=clean)
+    except Exception as first_error:  # noqa: BLE001 - Brian2 raises RuntimeError, OSError ...
+        # a damaged object file can break an incremental build: once more, from scratch
+        try:
+            if clean:
+                raise
+            device.compile_source(str(directory), compiler, debug=False, clean=True)
+        except Exception as error:  # noqa: BLE001
+            raise BuildCacheError(
+                f"{directory}: the generated C++ program does not compile ({error}); check "
+                "the functions the equation files use, or delete this build folder"
+            ) from first_error
+    _write_stamp(stamp, digest, binary)
     return True
+
+
+def _write_stamp(stamp, digest, binary):
+    """Record the digests of the sources and of the binary compiled from them."""
+    atomic_write_text(stamp, json.dumps({"sources": digest, "binary": _file_digest(binary)}))
+
+
+def _file_digest(path):
+    """Hex sha256 of a file's content."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_stamp(stamp):
+    """Read a build's stamp: ``{"sources": ..., "binary": ...}``; {} if absent or damaged.
+
+    A stamp of an earlier version holds the sources' digest alone, as plain text.
+    """
+    try:
+        text = stamp.read_text().strip()
+    except (OSError, UnicodeDecodeError):
+        return {}
+    if re.fullmatch(r"[0-9a-f]{64}", text):
+        return {"sources": text}
+    try:
+        recorded = json.loads(text)
+    except ValueError:
+        return {}
+    return recorded if isinstance(recorded, dict) else {}

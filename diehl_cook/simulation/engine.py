@@ -19,11 +19,12 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..errors import ComponentError
 from ..model.builder import SlotTiming, variant_normalisation_target, variant_rate_per_pixel
 from ..model.components import GROUPS, PATHWAYS
 from .protocol import SPIKE_LAYERS
 
-__all__ = ["Engine", "EngineBase"]
+__all__ = ["Engine", "EngineBase", "model_error"]
 
 #: Models (variant, phase, timing, normalisation) already built once by ``validate``.
 _VALIDATED = set()
@@ -124,8 +125,9 @@ class EngineBase:
         """Build the model of each phase once, so that a broken file fails before any run.
 
         A tiny copy of the network (2 inputs, 2 excitatory neurons) is built with Brian2's
-        runtime device and numpy code generation; building checks every identifier and
-        unit of every line (:mod:`diehl_cook.model.validation`).  Each model is checked once
+        runtime device and numpy code generation and run for one time step: building checks
+        every identifier and unit of every line (:mod:`diehl_cook.model.validation`), the
+        step every piece of generated code.  Each model is checked once
         per process.  While a standalone project is being defined (another engine's device
         is active) the check is left to the engine's own build at its first chunk.
 
@@ -208,27 +210,67 @@ class EngineBase:
         return monitors
 
 
-def _build_tiny_network(variant, phase, timing, normalisation_target):
-    """Build a 2-input, 2-neuron copy of the network on the runtime device (validation).
+def model_error(error, variant, phase):
+    """Turn an error raised by Brian2 while it runs a model into a ComponentError.
 
-    Returns False (nothing built) while another device than the runtime device is active.
+    Parameters
+    ----------
+    error : Exception
+        What Brian2 raised (a ``BrianObjectException`` names the failing object).
+    variant : diehl_cook.model.Variant
+    phase : {"train", "frozen"}
+
+    Returns
+    -------
+    diehl_cook.errors.ComponentError
+        Naming the group or pathway and its component files, with Brian2's reason (and the
+        generated line, when Brian2 gives it) on one line.
+    """
+    name = getattr(error, "_brian_objname", None)
+    owners = [owner for owner in (*PATHWAYS, *GROUPS) if name and name.startswith(owner)]
+    owner = max(owners, key=len) if owners else None
+    paths = (
+        variant.component_paths(owner, phase)
+        if owner
+        else [p for group in (*GROUPS, *PATHWAYS) for p in variant.component_paths(group, phase)]
+    )
+    files = ", ".join(str(path) for path in paths) or str(variant.path)
+    cause = (error.__cause__ or error.__context__) if name else error
+    reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(error)
+    lines = [line.strip() for line in getattr(error, "_brian_message", "").splitlines()]
+    code = f"; in the generated line {lines[-1]!r}" if len(lines) > 1 and lines[-1] else ""
+    where = f"{owner!r} of" if owner else "the"
+    message = f"{files}: {where} {phase} model fails when run ({reason}){code}"
+    return ComponentError(" ".join(message.split()))
+
+
+def _build_tiny_network(variant, phase, timing, normalisation_target):
+    """Build a 2-input, 2-neuron copy of the network and run it for one time step.
+
+    Building checks identifiers and units; the step makes Brian2 generate (numpy) and run
+    the code of every object once.  Returns False (nothing built) while another device than
+    the runtime device is active.
     """
     import gc
     import logging
 
     import brian2
+    from brian2.core.base import BrianObjectException
     from brian2.devices.device import get_device
 
+    from ..errors import DiehlCookError
     from ..model.builder import build_network
 
     if get_device().__class__.__name__ != "RuntimeDevice":
         # a standalone project is being defined: its objects must not see ours
         return False
-    target = brian2.prefs.codegen.target
+    target, dt = brian2.prefs.codegen.target, brian2.defaultclock.dt
     brian2.prefs.codegen.target = "numpy"
-    # objects of a tiny network are never run: Brian2 would warn about each when deleted
+    brian2.defaultclock.dt = timing.dt * brian2.second
+    # objects that fail before they run would be reported as unused when deleted
     unused = logging.getLogger("brian2.core.base.unused_brian_object")
     disabled, unused.disabled = unused.disabled, True
+    failure = None
     try:
         built = build_network(
             variant,
@@ -238,14 +280,21 @@ def _build_tiny_network(variant, phase, timing, normalisation_target):
             timing=timing,
             normalisation_target=normalisation_target,
         )
+        built.network.run(brian2.defaultclock.dt, namespace={})
         del built
-        return True
-    except Exception as error:
-        # drop the frames that hold the half-built objects, so they are freed below
-        raise error.with_traceback(None) from None
+    except DiehlCookError as error:
+        # a copy without the traceback (and its chain), whose frames hold the half-built
+        # objects: they are freed below, silently, not when the error is printed
+        failure = type(error)(str(error))
+    except BrianObjectException as error:  # the model's generated code fails
+        failure = model_error(error, variant, phase)
     finally:
         # free the objects now, so that the names they hold ("exc", ...) are free again for
         # the engine's own network (a standalone build with "_1" names misses its cache)
         gc.collect()
         unused.disabled = disabled
         brian2.prefs.codegen.target = target
+        brian2.defaultclock.dt = dt
+    if failure is not None:
+        raise failure
+    return True

@@ -122,7 +122,7 @@ def _check_learned_state(path, learned_state, shapes):
 
 
 def _check_settings(path, progress, expected):
-    """A checkpoint of another version or other settings is an error, not damage."""
+    """Raise CheckpointError for a checkpoint of another version or other settings."""
     saved_format = progress.get("format")
     if saved_format != CHECKPOINT_FORMAT:
         raise CheckpointError(
@@ -154,7 +154,7 @@ def _read_state_file(path):
 
 
 def _restore_checkpoint(folder, expected, shapes):
-    """The newest good checkpoint: ``(progress, learned_state, chunks)``, or None.
+    """Return the newest good checkpoint, ``(progress, learned_state, chunks)``, or None.
 
     Damaged newer checkpoints are reported (warning) and renamed ``*.damaged``.
     """

@@ -1,7 +1,8 @@
 """The presentation protocol, shared by both engines (no Brian2 objects here).
 
 Each image is shown in a *slot*: 350 ms of Poisson input at ``pixel / 8 * intensity`` Hz
-(``pixel * rate_per_pixel * intensity`` with a variant's own rate law), then 150 ms of rest.  At the start of every slot the protocol decides what the slot shows:
+(``pixel * rate_per_pixel * intensity`` with a variant's own rate law), then 150 ms of rest.
+At the start of every slot the protocol decides what the slot shows:
 
 * if the previous slot made at least ``min_spikes`` excitatory spikes (or the image has been
   retried ``max_retries`` times), that presentation is *accepted* and the next image is shown

@@ -11,7 +11,7 @@ slot (slot-start operations, weight normalisation, STDP, theta) is in the networ
 import numpy as np
 
 from ..model.builder import build_network
-from .engine import EngineBase
+from .engine import EngineBase, model_error
 from .protocol import ControllerState, decide, input_rates
 from .records import ChunkRecords, SpikeTrains
 
@@ -57,6 +57,7 @@ class RuntimeEngine(EngineBase):
     ):
         """Run ``n_slots`` slots (see :meth:`diehl_cook.simulation.engine.Engine.run_chunk`)."""
         import brian2
+        from brian2.core.base import BrianObjectException
         from brian2.devices.device import get_device, reinit_and_delete, set_device
 
         if get_device().__class__.__name__ != "RuntimeDevice":
@@ -90,7 +91,10 @@ class RuntimeEngine(EngineBase):
             position = controller.position
             pixels = images[position] if 0 <= position < n_window else np.zeros(self.n_input)
             input_group.rate_[:] = input_rates(pixels, controller.intensity, rate_per_pixel)
-            built.network.run(slot_duration, namespace={})
+            try:
+                built.network.run(slot_duration, namespace={})
+            except BrianObjectException as error:  # the model's code fails when run
+                raise model_error(error, self.variant, phase) from None
             exc_counts[slot] = exc_group.presentation_count[:]
             input_counts[slot] = input_group.presentation_count[:]
             positions[slot] = position
