@@ -72,7 +72,12 @@ compile_s = time.perf_counter() - start
 records, _, timings = run_phase(engine, "train", images, learned_state=None, seed=seed,
                                 chunk_slots=chunk_slots, progress=False)
 wall = sum(timings["chunk_wall_s"])
-slots_run = chunk_slots * len(timings["chunk_wall_s"])
+# a tree whose program stops a chunk once its images are done simulates only the slots used
+# (and one step of the next); older trees run every slot of the last chunk
+import inspect
+import diehl_cook.standalone_engine as standalone_module
+stops_early = "stop_when_done" in inspect.getsource(standalone_module.StandaloneEngine)
+slots_run = records.n_slots if stops_early else chunk_slots * len(timings["chunk_wall_s"])
 print(json.dumps({
     "compile_s": compile_s,
     "ms_per_image": 1000 * wall / n_images,

@@ -262,6 +262,35 @@ class TestStandalone:
             np.broadcast_to(78.0 / weights.sum(axis=0), weights.shape),
         )
 
+    def test_a_chunk_stops_once_its_images_are_done(self, build_root):
+        variant = load_variant("diehl_cook_2015", {"input.input": "input_regular.eq"})
+        images = _images(2, 784, seed=3)
+        state = {
+            "input_to_exc.w": np.random.default_rng(8).random((784, 12)) * 0.3,
+            "exc.theta": np.full(12, 0.020),
+        }
+        initial = ControllerState.initial(SETTINGS)
+        engine = self._engine(variant, build_root)
+        standalone, standalone_controller, standalone_state = engine.run_chunk(
+            "train", images, initial, state, 1, 8
+        )
+        runtime, runtime_controller, runtime_state = _runtime_engine(variant, 784, 12).run_chunk(
+            "train", images, initial, state, 1, 8
+        )
+        # two images accepted at the first try, then one idle slot, not six
+        np.testing.assert_array_equal(standalone.position, [0, 1, 2])
+        np.testing.assert_array_equal(runtime.position, [0, 1, 2])
+        assert standalone.exc_counts[:2].sum(axis=1).min() >= SETTINGS.min_spikes
+        np.testing.assert_array_equal(standalone.exc_counts, runtime.exc_counts)
+        assert standalone_controller == runtime_controller
+        np.testing.assert_allclose(
+            standalone_state["exc.theta"], runtime_state["exc.theta"], rtol=1e-12
+        )
+        # the program's time loop reads the CPU clock once, after the loop
+        network_source = (engine._project.directory / "network.cpp").read_text()
+        assert "CPU clock read once, after the loop" in network_source
+        assert network_source.count("std::clock()") == 3  # start, report, after the loop
+
     def test_standalone_resume_gives_the_uninterrupted_result(self, build_root, tmp_path):
         variant = load_variant("diehl_cook_2015")  # Poisson input: tests the chunk seeds
         _assert_resume_gives_the_uninterrupted_result(

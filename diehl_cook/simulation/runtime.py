@@ -85,14 +85,19 @@ class RuntimeEngine(EngineBase):
         exc_counts = np.empty((n_slots, self.n_exc), dtype=np.uint16)
         input_counts = np.empty((n_slots, self.n_input), dtype=np.uint16)
         slot_duration = self.timing.slot_duration * brian2.second
+        step = self.timing.dt * brian2.second
         rate_per_pixel = self.rate_per_pixel
+        slots_run = n_slots
         for slot in range(n_slots):
             controller, _ = decide(controller, self.settings)
             position = controller.position
+            # once every image of the window is accepted, the slots left would show nothing:
+            # like the standalone program, run one step of this idle slot and stop
+            window_done = position >= n_window
             pixels = images[position] if 0 <= position < n_window else np.zeros(self.n_input)
             input_group.rate_[:] = input_rates(pixels, controller.intensity, rate_per_pixel)
             try:
-                built.network.run(slot_duration, namespace={})
+                built.network.run(step if window_done else slot_duration, namespace={})
             except BrianObjectException as error:  # the model's code fails when run
                 raise model_error(error, self.variant, phase) from None
             exc_counts[slot] = exc_group.presentation_count[:]
@@ -103,6 +108,15 @@ class RuntimeEngine(EngineBase):
             controller = ControllerState(
                 position, controller.intensity, controller.retries, int(exc_counts[slot].sum())
             )
+            if window_done:
+                slots_run = slot + 1
+                break
+        positions, intensities, retries = (
+            positions[:slots_run],
+            intensities[:slots_run],
+            retries[:slots_run],
+        )
+        exc_counts, input_counts = exc_counts[:slots_run], input_counts[:slots_run]
         learned_state = built.read_state(self.variant.saved_state)
         spike_trains = SpikeTrains.from_monitors(spike_monitors, self.timing.slot_duration)
         records = ChunkRecords(

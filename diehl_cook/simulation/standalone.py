@@ -6,7 +6,8 @@ images:
 
 * ``controller``: a one-neuron group holding ``position`` (image within the chunk's window),
   ``intensity``, ``retries`` and ``pending_spikes``; at every slot start it applies the same
-  rule as :func:`diehl_cook.simulation.protocol.decide`;
+  rule as :func:`diehl_cook.simulation.protocol.decide`, and once every image of the chunk's
+  window is accepted it stops the program (the slots left would show nothing);
 * ``exc_spike_counter``: synapses from every excitatory neuron to the controller that add the
   last slot's ``presentation_count`` to ``pending_spikes``;
 * ``stimulus_feed``: synapses from the controller to every input neuron that set the input
@@ -124,6 +125,103 @@ def _serialise_synaptic_operations(network):
                 )
                 changed.append(code_object.name)
     return changed
+
+
+#: C++ of ``stop_when_done``: ends the running ``Network::run`` after the current time step,
+#: through the flag that Brian2's own SIGINT handler sets (``main.cpp``, ``network.cpp``).
+_STOP_WHEN_DONE_CPP = """
+int stop_when_done(const int done)
+{
+    if (done)
+        Network::_globally_stopped = true;
+    return done;
+}
+"""
+
+
+def _stop_when_done_function():
+    """Create the Brian2 function ``stop_when_done(done)`` (C++ only; returns ``done``).
+
+    Called by the controller at every slot start with ``position >= n_window_images``:
+    once every image of the chunk's window is accepted, the remaining slots would show
+    nothing, so the program stops after that step instead of simulating them.
+    """
+    from brian2 import Function
+
+    function = Function(
+        _no_python_stop,
+        arg_units=[1],
+        return_unit=1,
+        arg_types=["integer"],
+        return_type="integer",
+        stateless=False,
+    )
+    function.implementations.add_implementation(
+        "cpp",
+        _STOP_WHEN_DONE_CPP,
+        name="stop_when_done",
+        compiler_kwds={"headers": ['"network.h"']},
+    )
+    return function
+
+
+def _no_python_stop(done):
+    raise NotImplementedError("stop_when_done exists only in the standalone program")
+
+
+#: The clock read that Brian2's ``Network::run`` (``network.cpp``, without OpenMP) makes
+#: after every time step, to compare with a ``maximum_run_time`` this package never sets.
+_PER_STEP_CPU_CLOCK = (
+    "current = std::clock();\n"
+    "        elapsed_realtime = (double)(current - start)/(1 * CLOCKS_PER_SEC);"
+)
+_AFTER_LOOP = "    Network::_globally_running = false;\n"
+
+
+def _read_cpu_clock_once(directory):
+    """Move the per-step CPU-clock read of ``network.cpp`` after the simulation loop.
+
+    ``std::clock()`` is a system call (``clock_gettime`` of the process CPU time, about 10%
+    of a 100-neuron training step here, ``perf``).  The elapsed time it feeds is used only
+    for ``maximum_run_time`` (not used) and for the run time Brian2 reports, which is
+    computed once after the loop instead.  Call after ``device.build(compile=False)``.
+    A ``network.cpp`` of another form (OpenMP, another Brian2 version) is left as it is.
+
+    Parameters
+    ----------
+    directory : pathlib.Path
+        The generated project.
+
+    Returns
+    -------
+    bool
+        Whether ``network.cpp`` was changed.
+    """
+    path = Path(directory) / "network.cpp"
+    source = path.read_text()
+    if source.count(_PER_STEP_CPU_CLOCK) != 1 or source.count(_AFTER_LOOP) != 1:
+        return False
+    source = source.replace(_PER_STEP_CPU_CLOCK, "// CPU clock read once, after the loop")
+    source = source.replace(
+        _AFTER_LOOP,
+        _AFTER_LOOP + "    elapsed_realtime = (double)(std::clock() - start)/CLOCKS_PER_SEC;\n",
+    )
+    path.write_text(source)
+    return True
+
+
+def _recorded(monitor, variable):
+    """Read what a StateMonitor recorded in the last run, shape (n_records, n_recorded).
+
+    Read from the results file itself: Brian2 sizes a standalone monitor for the whole
+    requested duration and refuses to read a shorter record, which a chunk stopped early by
+    ``stop_when_done`` leaves.
+    """
+    from brian2 import device
+
+    array = monitor.variables[variable]
+    path = Path(device.results_dir) / device.get_array_filename(array)
+    return np.fromfile(path, dtype=array.dtype).reshape(-1, array.size[1])
 
 
 class _CompiledProject:
@@ -244,12 +342,14 @@ class StandaloneEngine(EngineBase):
             pending_spikes : integer
             n_window_images : integer (constant)
             rng_seed : integer (constant)
+            window_done : integer
             """,
             namespace={
                 "min_spikes": settings.min_spikes,
                 "max_retries": settings.max_retries,
                 "intensity_start": settings.intensity_start,
                 "intensity_step": settings.intensity_step,
+                "stop_when_done": _stop_when_done_function(),
             },
             name="controller",
         )
@@ -260,6 +360,7 @@ class StandaloneEngine(EngineBase):
             intensity = accepted * intensity_start + (1 - accepted) * (intensity + intensity_step)
             retries = (1 - accepted) * (retries + 1)
             pending_spikes = 0
+            window_done = stop_when_done(int(position >= n_window_images))
             """,
             clock=slot_clock,
             when="start",
@@ -400,6 +501,7 @@ class StandaloneEngine(EngineBase):
                 # the existing binary was built from; make's own timestamp test is not relied on,
                 # because a rewritten but identical file must not cost a relink
                 device.build(directory=str(directory), compile=False, run=False, with_output=False)
+                _read_cpu_clock_once(directory)
                 compiled = compile_if_changed(device, directory)
         finally:
             # the flags are Brian2 preferences: leave them as they were for other code
@@ -492,11 +594,11 @@ class StandaloneEngine(EngineBase):
 
     def _read_records(self, extras, built):
         controller_monitor = extras["controller_monitor"]
-        positions = np.asarray(controller_monitor.position[0], dtype=np.int64)
-        intensities = np.asarray(controller_monitor.intensity[0], dtype=float)
-        retries = np.asarray(controller_monitor.retries[0], dtype=np.int64)
-        exc_counts = np.asarray(extras["exc_monitor"].presentation_count).T
-        input_counts = np.asarray(extras["input_monitor"].presentation_count).T
+        positions = _recorded(controller_monitor, "position")[:, 0].astype(np.int64)
+        intensities = _recorded(controller_monitor, "intensity")[:, 0].astype(float)
+        retries = _recorded(controller_monitor, "retries")[:, 0].astype(np.int64)
+        exc_counts = _recorded(extras["exc_monitor"], "presentation_count")
+        input_counts = _recorded(extras["input_monitor"], "presentation_count")
         controller_group = extras["controller"]
         final_controller = ControllerState(
             int(controller_group.position[0]),
