@@ -21,6 +21,7 @@ Run from the repository root (MNIST must be fetched: ``make data``)::
     python benchmarks/scaling.py --sizes 100 400 --images 2000
     python benchmarks/scaling.py --sizes 100 --images 2000 --against d2d602b --repeats 2
     python benchmarks/scaling.py --sizes 100 --threads 1 2
+    python benchmarks/scaling.py --sizes 100 --against d2d602b --rest-shortcut-ms 120
 
 Run nothing else heavy at the same time: the figures are only comparable within one run.
 """
@@ -40,11 +41,12 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 # Executed in a fresh interpreter with the tree under test first on sys.path.
 _WORKER = r"""
 import json, resource, sys, tempfile, time
-tree, n_exc, n_images, chunk_slots, threads, seed = sys.argv[1:7]
+tree, n_exc, n_images, chunk_slots, threads, seed, rest_shortcut_ms = sys.argv[1:8]
 sys.path.insert(0, tree)
 n_exc, n_images, chunk_slots, threads, seed = map(
     int, (n_exc, n_images, chunk_slots, threads, seed)
 )
+rest_shortcut_ms = float(rest_shortcut_ms)
 import numpy as np
 import diehl_cook
 from diehl_cook.builder import SlotTiming
@@ -56,8 +58,9 @@ from diehl_cook.standalone_engine import StandaloneEngine
 assert diehl_cook.__file__.startswith(tree), diehl_cook.__file__
 images, _ = load("mnist", "train")
 images = images.reshape(len(images), -1)[:n_images]
+timing = SlotTiming(rest_shortcut=rest_shortcut_ms / 1000) if rest_shortcut_ms else SlotTiming()
 options = dict(n_input=images.shape[1], n_exc=n_exc, settings=ProtocolSettings(),
-               timing=SlotTiming(), model_seed=seed, build_root=tempfile.mkdtemp())
+               timing=timing, model_seed=seed, build_root=tempfile.mkdtemp())
 if threads > 1:
     options["threads"] = threads
 try:
@@ -110,11 +113,11 @@ def _export(revision, folder):
     return Path(folder)
 
 
-def _measure(tree, n_exc, n_images, chunk_slots, threads, seed):
+def _measure(tree, n_exc, n_images, chunk_slots, threads, seed, rest_shortcut_ms=0.0):
     environment = dict(os.environ, PYTHONPATH=str(tree))
     completed = subprocess.run(
         [sys.executable, "-c", _WORKER, str(tree), *map(str, (n_exc, n_images, chunk_slots))]
-        + [str(threads), str(seed)],
+        + [str(threads), str(seed), str(rest_shortcut_ms)],
         capture_output=True,
         text=True,
         env=environment,
@@ -134,9 +137,17 @@ def main():
     parser.add_argument("--against", default=None, help="git revision to time beside this tree")
     parser.add_argument("--repeats", type=int, default=1, help="runs per configuration")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--rest-shortcut-ms",
+        type=float,
+        default=0.0,
+        help="also time the current tree with protocol.rest_shortcut (ms), as 'shortcut'",
+    )
     args = parser.parse_args()
 
     trees = {"current": REPOSITORY}
+    if args.rest_shortcut_ms:
+        trees["shortcut"] = REPOSITORY
     scratch = tempfile.TemporaryDirectory(prefix="diehl_cook_scaling_")
     if args.against:
         trees[args.against] = _export(args.against, Path(scratch.name) / "against")
@@ -145,7 +156,10 @@ def main():
         for threads in args.threads:
             for _ in range(args.repeats):
                 for label, tree in reversed(list(trees.items())):
-                    figures = _measure(tree, n_exc, args.images, args.chunk, threads, args.seed)
+                    shortcut = args.rest_shortcut_ms if label == "shortcut" else 0.0
+                    figures = _measure(
+                        tree, n_exc, args.images, args.chunk, threads, args.seed, shortcut
+                    )
                     results.setdefault((label, n_exc, threads), []).append(figures)
                     print(label, n_exc, threads, json.dumps(figures), flush=True)
 
@@ -174,10 +188,10 @@ def main():
         )
     print()
     for (label, n_exc, threads), median in medians.items():
-        if label == "current" and args.against and (args.against, n_exc, 1) in medians:
+        if label != args.against and args.against and (args.against, n_exc, 1) in medians:
             old = medians[(args.against, n_exc, 1)]["ms_per_image"]
             print(
-                f"{n_exc} neurons, {threads} thread(s): current is "
+                f"{n_exc} neurons, {threads} thread(s): {label} is "
                 f"{old / median['ms_per_image']:.2f}x {args.against} (1 thread)"
             )
     base = {

@@ -82,8 +82,9 @@ def _parser():
         "--lags-ms",
         type=float,
         nargs="+",
-        default=[0.0, 5.0, 10.0, 20.0],
-        help="input-to-output lags of the time-binned analysis (ms)",
+        default=None,
+        help="input-to-output lags of the time-binned analysis (ms); default: 0 5 10 20, "
+        "those that fit in the run's rest period",
     )
 
     sweep = commands.add_parser("sweep", help="run a parameter sweep on Dask")

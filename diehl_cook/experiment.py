@@ -93,6 +93,11 @@ class ProtocolSection:
     dt: str = _key(_milliseconds(SlotTiming.dt), "time step")
     presentation: str = _key(_milliseconds(SlotTiming.presentation), "input window of a slot")
     rest: str = _key(_milliseconds(SlotTiming.rest), "rest after the input window")
+    rest_shortcut: str = _key(
+        _milliseconds(SlotTiming.rest_shortcut),
+        "end of the rest applied in closed form instead of simulated (equation files' "
+        "[rest_shortcut] sections); 0 ms = the whole rest simulated, as Diehl & Cook",
+    )
     min_spikes: int = _key(
         ProtocolSettings.min_spikes, "fewer excitatory spikes: retry at a higher intensity"
     )
@@ -118,6 +123,7 @@ class ProtocolSection:
             dt=float(parse_quantity(self.dt)),
             presentation=float(parse_quantity(self.presentation)),
             rest=float(parse_quantity(self.rest)),
+            rest_shortcut=float(parse_quantity(self.rest_shortcut)),
         )
 
     @property

@@ -409,7 +409,9 @@ def _evaluate(run_dir, engine):
             records.image_index[:n_kept],
             np.asarray(labels)[:n_kept],
             float(parse_quantity(config["protocol"]["presentation"])),
-            float(parse_quantity(config["protocol"]["rest"])),
+            # the part of the rest that was simulated (and recorded)
+            float(parse_quantity(config["protocol"]["rest"]))
+            - float(parse_quantity(config["protocol"].get("rest_shortcut", "0 ms"))),
             records.spike_trains,
         )
     n_classes = dataset_info(config["data"]["dataset"]).n_classes

@@ -10,3 +10,9 @@ dg_exc/dt = -g_exc / tau_g_exc : 1
 dg_inh/dt = -g_inh / tau_g_inh : 1
 [reset]
 v = v_reset
+# The end of the rest in closed form (protocol.rest_shortcut): with no input the
+# conductances only decay, and once they are ~0 v relaxes to v_rest with tau_membrane.
+[rest_shortcut]
+v = v_rest + (v - v_rest) * exp(-skipped_rest / tau_membrane)
+g_exc = g_exc * exp(-skipped_rest / tau_g_exc)
+g_inh = g_inh * exp(-skipped_rest / tau_g_inh)

@@ -24,3 +24,8 @@ dpost_trace_2/dt = -post_trace_2 / tau_post_2 : 1
 [post.reset]
 post_trace_1 = 1
 post_trace_2 = 1
+# The end of the rest in closed form (protocol.rest_shortcut); the presynaptic trace needs
+# none (t_last_arrival is reset at every slot start).
+[post.rest_shortcut]
+post_trace_1 = post_trace_1 * exp(-skipped_rest / tau_post_1)
+post_trace_2 = post_trace_2 * exp(-skipped_rest / tau_post_2)

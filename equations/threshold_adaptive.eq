@@ -8,3 +8,6 @@ dtheta/dt = -theta / tau_theta : volt
 v > v_threshold + theta - theta_offset
 [reset]
 theta += theta_plus
+# The end of the rest in closed form (protocol.rest_shortcut).
+[rest_shortcut]
+theta = theta * exp(-skipped_rest / tau_theta)

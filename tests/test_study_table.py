@@ -286,8 +286,11 @@ def test_analyze_writes_the_study_table(tmp_path):
     )
     folder.config_path.write_text('[data]\ndataset = "mnist"\n[protocol]\ndt = "1 ms"\n')
     folder.write_spike_trains(spikes.image_index, spikes.labels, 0.25, 0.0, spikes.layers)
-    written = {path.name for path in analyze_run(folder.path, n_permutations=9, lags_ms=(0.0,))}
+    # default lags: only those that fit in the rest period, here none but 0 (no rest)
+    written = {path.name for path in analyze_run(folder.path, n_permutations=9)}
     assert {STUDY_TABLE_MD, STUDY_TABLE_JSON, STUDY_TABLE_CSV} <= written
+    time_binned = folder.analysis_path("time_binned.csv").read_text().splitlines()
+    assert len(time_binned) == 2 and time_binned[1].startswith("0")
     document = json.loads(folder.analysis_path(STUDY_TABLE_JSON).read_text())
     assert set(document["tables"]) == {"1", "5"}
     assert document["tables"]["1"][0]["significant"] == [0]

@@ -49,6 +49,10 @@ def _recover_interrupted(folder: RunFolder) -> None:
         remove_tree(temporary)
 
 
+#: Input→output lags (ms) of the time-binned analysis, where the rest period allows them.
+DEFAULT_LAGS_MS = (0.0, 5.0, 10.0, 20.0)
+
+
 def _check_arguments(alpha, n_permutations, bin_ms, lags_ms):
     if not 0 < alpha < 1:
         raise UsageError(f"alpha must lie in (0, 1), got {alpha!r}")
@@ -56,7 +60,7 @@ def _check_arguments(alpha, n_permutations, bin_ms, lags_ms):
         raise UsageError(f"n_permutations must be >= 1, got {n_permutations!r}")
     if not bin_ms > 0:
         raise UsageError(f"--bin-ms must be positive, got {bin_ms!r}")
-    if any(not lag >= 0 for lag in lags_ms):
+    if lags_ms is not None and any(not lag >= 0 for lag in lags_ms):
         raise UsageError(f"--lags-ms must be >= 0, got {list(lags_ms)!r}")
 
 
@@ -69,7 +73,7 @@ def _holding_the_run_lock(analyze):
             options.get("alpha", 0.05),
             options.get("n_permutations", 200),
             options.get("bin_ms", 5.0),
-            options.get("lags_ms", ()),
+            options.get("lags_ms"),
         )
         folder = RunFolder(run_dir)
         if not folder.is_dir():
@@ -89,7 +93,7 @@ def analyze_run(
     n_permutations: int = 200,
     seed: int = 0,
     bin_ms: float = 5.0,
-    lags_ms: Sequence[float] = (0.0, 5.0, 10.0, 20.0),
+    lags_ms: Sequence[float] | None = None,
     study_presentations: int = 5,
 ) -> list[Path]:
     """Write the information analysis of a finished run into ``<run_dir>/analysis/``.
@@ -112,7 +116,9 @@ def analyze_run(
     bin_ms : float, optional
         Bin width (ms) of the time-binned analysis.  Default: 5.
     lags_ms : sequence of float, optional
-        Input→output lags (ms) of the time-binned analysis.  Default: 0, 5, 10, 20.
+        Input→output lags (ms) of the time-binned analysis, each at most the run's rest
+        period.  Default (None): those of :data:`DEFAULT_LAGS_MS` (0, 5, 10 and 20 ms)
+        that fit in the rest period; 0 only for a run without rest (the study's protocol).
     study_presentations : int, optional
         ``k`` of the second study table: the first ``k`` test images of every class
         (:mod:`diehl_cook.analysis.study_table`).  Default: 5; 1: the study's table only.
@@ -203,6 +209,8 @@ def analyze_run(
         spikes = folder.read_spike_trains(
             n_neurons={"input": records.input_counts.shape[1], "exc": records.exc_counts.shape[1]}
         )
+        if lags_ms is None:
+            lags_ms = [lag for lag in DEFAULT_LAGS_MS if lag / 1000 <= spikes.rest_s + 1e-12]
         try:
             time_binned_rows = time_binned_information(
                 spikes, bin_s=bin_ms / 1000, lags_s=[lag / 1000 for lag in lags_ms], alpha=alpha

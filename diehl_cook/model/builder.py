@@ -55,6 +55,13 @@ import numpy as np
 
 from ..errors import ComponentError, ParameterError
 from .components import GROUPS, PATHWAYS, compose_model
+from .rest_shortcut import (
+    SKIPPED_REST,
+    add_rest_shortcut_operations,
+    check_rest_shortcut_sections,
+    rest_shortcut_model_lines,
+    rest_shortcut_namespace,
+)
 from .validation import check_lines
 
 __all__ = [
@@ -119,16 +126,33 @@ class SlotTiming:
         Duration of the input presentation, in seconds.  Default: 350 ms.
     rest : float
         Duration of the rest with no input, in seconds.  Default: 150 ms.
+    rest_shortcut : float
+        The last part of the rest, in seconds, that is not simulated but applied in closed
+        form at the next slot start (:mod:`diehl_cook.model.rest_shortcut`).  Default: 0
+        (the whole rest is simulated, as in Diehl & Cook's code).
     """
 
     dt: float = 0.5e-3
     presentation: float = 0.350
     rest: float = 0.150
+    rest_shortcut: float = 0.0
+
+    def __post_init__(self):
+        if not 0 <= self.rest_shortcut <= self.rest:
+            raise ParameterError(
+                f"protocol.rest_shortcut must lie between 0 and the rest ({self.rest * 1e3:g} "
+                f"ms), got {self.rest_shortcut * 1e3:g} ms"
+            )
+
+    @property
+    def simulated_rest(self):
+        """The part of the rest that is simulated, in seconds."""
+        return self.rest - self.rest_shortcut
 
     @property
     def steps_per_slot(self):
-        """Number of time steps in one slot."""
-        return int(round((self.presentation + self.rest) / self.dt))
+        """Number of time steps simulated in one slot."""
+        return int(round((self.presentation + self.simulated_rest) / self.dt))
 
     @property
     def steps_per_presentation(self):
@@ -165,6 +189,8 @@ class BuiltNetwork:
         Number of neurons of each group.
     slot_clock : brian2.Clock
         The clock of the slot-start operations (one tick per slot, ``slot_duration``).
+    rest_shortcut_groups : list of str
+        Groups with the ``skipped_rest`` variable of the rest shortcut (none when it is off).
     """
 
     network: object
@@ -175,6 +201,7 @@ class BuiltNetwork:
     indices: dict = field(default_factory=dict)
     sizes: dict = field(default_factory=dict)
     slot_clock: object = None
+    rest_shortcut_groups: list = field(default_factory=list)
 
     def __getitem__(self, name):
         return self.objects[name]
@@ -325,6 +352,8 @@ def build_network(
     initial = _InitialState.create(model_seed, saved_state)
     parameters = variant.parameters()
     composed = compose_model(variant, phase, protocol_variables=PROTOCOL_VARIABLES)
+    if timing.rest_shortcut > 0:
+        check_rest_shortcut_sections(composed)
     sizes = {"input": n_input, "exc": n_exc, "inh": n_exc}
     normalise = normalisation_target is not None and (
         phase == "train" or _normalises_in_frozen_phase(parameters)
@@ -348,11 +377,20 @@ def build_network(
     _set_initial_values(objects, parameters, variant.parameters_path, phase)
     _apply_saved_state(objects, indices, initial.saved_state)
     slot_clock = _add_slot_start_operations(objects, composed, timing)
+    rest_shortcut_groups = add_rest_shortcut_operations(objects, composed, timing, slot_clock)
     if normalise:
         _add_normalisation(objects, slot_clock)
     network = Network(*objects.values())
     return BuiltNetwork(
-        network, objects, namespaces, phase, timing, indices, sizes, slot_clock=slot_clock
+        network,
+        objects,
+        namespaces,
+        phase,
+        timing,
+        indices,
+        sizes,
+        slot_clock=slot_clock,
+        rest_shortcut_groups=rest_shortcut_groups,
     )
 
 
@@ -393,6 +431,7 @@ def _build_groups(composed, parameters, sizes, timing, with_weight_sum):
     protocol_constants = {
         "steps_per_slot": timing.steps_per_slot,
         "steps_per_presentation": timing.steps_per_presentation,
+        **rest_shortcut_namespace(timing),
     }
     objects, namespaces = {}, {}
     for name in GROUPS:
@@ -407,7 +446,8 @@ def _build_groups(composed, parameters, sizes, timing, with_weight_sum):
             parameters[name],
             namespaces[name],
             with_weight_sum,
-            extra_model=_population_target_lines(name, parameters),
+            extra_model=_population_target_lines(name, parameters)
+            + rest_shortcut_model_lines(composed[name], timing),
         )
         objects.update(_add_spike_selection(objects[name], parameters[name].settings))
     return objects, namespaces
@@ -509,7 +549,10 @@ def _make_neuron_group(
     except Exception as error:
         origin = ", ".join(str(component.path) for component in composed.components)
         raise ComponentError(f"cannot build group {name!r} from {origin}: {error}") from error
-    check_lines(composed.sections, group)
+    sections = composed.sections
+    if SKIPPED_REST not in group.variables:  # rest shortcut off: its lines are not used
+        sections = {key: lines for key, lines in sections.items() if key != "rest_shortcut"}
+    check_lines(sections, group)
     return group
 
 

@@ -43,13 +43,23 @@ PATHWAYS = {
 #: Simulation phases: ``train`` (STDP and theta adaptation on) and ``frozen`` (both off).
 PHASES = ("train", "frozen")
 
-_OWN_SECTIONS = ("model", "threshold", "reset", "slot_start", "on_pre", "on_post")
+_OWN_SECTIONS = (
+    "model",
+    "threshold",
+    "reset",
+    "slot_start",
+    "rest_shortcut",
+    "on_pre",
+    "on_post",
+)
+#: Sections of a synapse component that go to its pre- or postsynaptic group.
+_SIDE_SECTION_NAMES = ("model", "reset", "slot_start", "rest_shortcut")
 _SIDE_SECTIONS = tuple(
-    f"{side}.{name}" for side in ("pre", "post") for name in ("model", "reset", "slot_start")
+    f"{side}.{name}" for side in ("pre", "post") for name in _SIDE_SECTION_NAMES
 )
 #: Every section a component file may hold.
 SECTION_NAMES = _OWN_SECTIONS + _SIDE_SECTIONS
-_NEURON_SECTIONS = {"model", "threshold", "reset", "slot_start"}
+_NEURON_SECTIONS = {"model", "threshold", "reset", "slot_start", "rest_shortcut"}
 _SYNAPSE_SECTIONS = {"model", "on_pre", "on_post", "slot_start", *_SIDE_SECTIONS}
 _HEADER_KEYS = ("implements", "provides", "requires")
 
@@ -336,7 +346,7 @@ def _add_side_sections(composed):
     for pathway, (pre, post) in PATHWAYS.items():
         for component in composed[pathway].components:
             for side, target in (("pre", pre), ("post", post)):
-                for section_name in ("model", "reset", "slot_start"):
+                for section_name in _SIDE_SECTION_NAMES:
                     lines = component.lines(f"{side}.{section_name}")
                     if not lines:
                         continue

@@ -177,7 +177,8 @@ def build_key(variant, phase, n_input, n_exc, n_slots, timing, settings, model_s
         "n_input": n_input,
         "n_exc": n_exc,
         "n_slots": n_slots,
-        "timing": [timing.dt, timing.presentation, timing.rest],
+        "timing": [timing.dt, timing.presentation, timing.rest]
+        + ([timing.rest_shortcut] if timing.rest_shortcut else []),
         "settings": repr(settings),
         "model_seed": model_seed,
         "parameter_overrides": {
