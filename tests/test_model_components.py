@@ -3,12 +3,11 @@
 Every error test checks that the message names the file (and the line, where one applies).
 """
 
-import copy
 import re
 import textwrap
-import tomllib
 
 import pytest
+from variant_files import write_variant  # tests/variant_files.py
 
 from diehl_cook.errors import ComponentError
 from diehl_cook.model import (
@@ -24,7 +23,6 @@ from diehl_cook.model import (
 
 EQUATIONS = shipped_equations_dir()
 SHIPPED_EQ_FILES = sorted(EQUATIONS.glob("*.eq"))
-DIEHL_COOK = tomllib.loads((EQUATIONS / "diehl_cook_2015.variant.toml").read_text())
 
 
 def location(path, line):
@@ -35,31 +33,6 @@ def location(path, line):
 def write_eq(directory, name, text):
     path = directory / name
     path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return path
-
-
-def write_variant(directory, changes=(), name="custom", parameters="diehl_cook_2015.params.toml"):
-    """Write a copy of the diehl_cook_2015 variant with some ``(group, phase)`` tables replaced.
-
-    File names without a folder resolve against ``directory`` first, then the shipped folder.
-    """
-    table = copy.deepcopy(DIEHL_COOK)
-    for (group, phase), roles in dict(changes).items():
-        if roles is None:
-            table[group].pop(phase, None)
-        else:
-            table[group][phase] = roles
-    lines = [
-        f'description = "test variant {name}"',
-        f'parameters = "{parameters}"',
-        "saved_state = " + "[" + ", ".join(f'"{s}"' for s in table["saved_state"]) + "]",
-    ]
-    for group in ("input", "exc", "inh", *PATHWAYS):
-        for phase, roles in table.get(group, {}).items():
-            lines.append(f"[{group}.{phase}]")
-            lines.extend(f'{role} = "{file}"' for role, file in roles.items())
-    path = directory / f"{name}.variant.toml"
-    path.write_text("\n".join(lines) + "\n")
     return path
 
 

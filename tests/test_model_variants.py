@@ -3,16 +3,14 @@
 Every error test checks that the message names the file or the override.
 """
 
-import copy
 import re
 import shutil
-import tomllib
 
 import pytest
+from variant_files import write_variant  # tests/variant_files.py
 
 from diehl_cook.errors import ComponentError
 from diehl_cook.model import (
-    PATHWAYS,
     PROTOCOL_VARIABLES,
     compose_model,
     load_variant,
@@ -21,32 +19,6 @@ from diehl_cook.model import (
 )
 
 EQUATIONS = shipped_equations_dir()
-DIEHL_COOK = tomllib.loads((EQUATIONS / "diehl_cook_2015.variant.toml").read_text())
-
-
-def write_variant(directory, changes=(), name="custom", parameters="diehl_cook_2015.params.toml"):
-    """Write a copy of the diehl_cook_2015 variant with some ``(group, phase)`` tables replaced.
-
-    File names without a folder resolve against ``directory`` first, then the shipped folder.
-    """
-    table = copy.deepcopy(DIEHL_COOK)
-    for (group, phase), roles in dict(changes).items():
-        if roles is None:
-            table[group].pop(phase, None)
-        else:
-            table[group][phase] = roles
-    lines = [
-        f'description = "test variant {name}"',
-        f'parameters = "{parameters}"',
-        "saved_state = " + "[" + ", ".join(f'"{s}"' for s in table["saved_state"]) + "]",
-    ]
-    for group in ("input", "exc", "inh", *PATHWAYS):
-        for phase, roles in table.get(group, {}).items():
-            lines.append(f"[{group}.{phase}]")
-            lines.extend(f'{role} = "{file}"' for role, file in roles.items())
-    path = directory / f"{name}.variant.toml"
-    path.write_text("\n".join(lines) + "\n")
-    return path
 
 
 def test_override_replaces_plasticity_in_train_phase_only(tmp_path):
