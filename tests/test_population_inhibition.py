@@ -111,14 +111,14 @@ def _spikes_and_state(name, n_exc=20):
     built.network.add(*monitors.values())
     built.network.run(2 * TIMING.slot_duration * second, namespace={})
     spikes = {
-        layer: (np.asarray(monitor.i[:]), np.asarray(monitor.t_[:]))
+        layer: (np.array(monitor.i[:]), np.array(monitor.t_[:]))  # copies (Brian2 2.10)
         for layer, monitor in monitors.items()
     }
-    state = {
-        "w": np.asarray(built["input_to_exc"].w[:]),
-        "theta": np.asarray(built["exc"].theta_[:]),
-        "v": np.asarray(built["exc"].v_[:]),
-        "g_inh": np.asarray(built["exc"].g_inh[:]),
+    state = {  # copies: Brian2 2.10's views die with the network
+        "w": np.array(built["input_to_exc"].w[:]),
+        "theta": np.array(built["exc"].theta_[:]),
+        "v": np.array(built["exc"].v_[:]),
+        "g_inh": np.array(built["exc"].g_inh[:]),
     }
     return spikes, state
 

@@ -271,7 +271,7 @@ def test_input_encoder_draws_bindsnet_poisson_intervals():
     built.network.add(monitor)
     brian2.seed(3)
     built.network.run(long_slot.slot_duration * brian2.second, namespace={})
-    neuron, step = np.asarray(monitor.i), _steps(monitor)
+    neuron, step = np.array(monitor.i), _steps(monitor)
     assert not np.any(neuron < 100)
     assert len(set(zip(neuron, step, strict=True))) == len(neuron)  # one spike per step at most
     lam = 1000 / 128 / DT_MS

@@ -227,7 +227,7 @@ class BuiltNetwork:
         state = {}
         for name in names:
             owner, _, variable = name.partition(".")
-            values = np.asarray(getattr(self.objects[owner], variable + "_")[:], dtype=float)
+            values = np.array(getattr(self.objects[owner], variable + "_")[:], dtype=float)
             if owner in self.indices:
                 sources, targets = self.indices[owner]
                 pre, post = PATHWAYS[owner]

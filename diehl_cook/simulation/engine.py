@@ -171,7 +171,7 @@ class EngineBase:
         values = {}
         for group in GROUPS:
             if "v" in built[group].variables:
-                values[f"{group}.v"] = np.asarray(built[group].v_[:], dtype=float)
+                values[f"{group}.v"] = np.array(built[group].v_[:], dtype=float)
         return values
 
     @property

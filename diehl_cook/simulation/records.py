@@ -37,8 +37,9 @@ class SpikeTrains:
     @classmethod
     def from_monitor(cls, neuron, time, slot_duration):
         """Split the absolute spike times of a chunk (s, from 0) into slot and time in slot."""
-        neuron = np.asarray(neuron, dtype=np.int32)
-        time = np.asarray(time, dtype=float)
+        # copies: Brian2 2.10's monitors hand out views of arrays that are freed with them
+        neuron = np.array(neuron, dtype=np.int32, copy=True)
+        time = np.array(time, dtype=float, copy=True)
         # times are multiples of dt; the small offset keeps a spike on a slot edge in the
         # slot that starts there
         row = np.floor(time / slot_duration + 1e-9).astype(np.int64)
