@@ -15,8 +15,10 @@ author = "the diehl_cook developers"
 copyright = "the diehl_cook developers"
 release = version = diehl_cook.__version__
 
+import os  # noqa: E402
+
 extensions = [
-    "myst_parser",
+    "myst_nb",  # MyST Markdown pages and the notebooks (tutorials/, copied by make docs)
     "numpydoc",
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
@@ -25,10 +27,16 @@ extensions = [
     "diehl_cook_docs",
 ]
 
-source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
 exclude_patterns = ["_build", "_templates", "_ext"]
 templates_path = ["_templates"]
+
+# Notebooks: executed at every build on the tiny run that make docs creates
+# (DIEHL_COOK_RUN_DIR); an error in a cell fails the build
+nb_execution_mode = "force" if os.environ.get("DIEHL_COOK_RUN_DIR") else "off"
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
 
 # Markdown pages (MyST): $...$ and $$...$$ maths, ```{directive} blocks, header anchors
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
