@@ -181,10 +181,11 @@ _AFTER_LOOP = "    Network::_globally_running = false;\n"
 def _read_cpu_clock_once(directory):
     """Move the per-step CPU-clock read of ``network.cpp`` after the simulation loop.
 
-    ``std::clock()`` is a system call (``clock_gettime`` of the process CPU time, about 10%
-    of a 100-neuron training step here, ``perf``).  The elapsed time it feeds is used only
-    for ``maximum_run_time`` (not used) and for the run time Brian2 reports, which is
-    computed once after the loop instead.  Call after ``device.build(compile=False)``.
+    ``std::clock()`` is a system call (``clock_gettime`` of the process CPU time, about 17%
+    of the program's ``perf`` samples in a 100-neuron training phase here).  The elapsed
+    time it feeds is used only for ``maximum_run_time`` (not used) and for the run time
+    Brian2 reports, which is computed once after the loop instead.  Call after
+    ``device.build(compile=False)``.
     A ``network.cpp`` of another form (OpenMP, another Brian2 version) is left as it is.
 
     Parameters
