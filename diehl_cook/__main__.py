@@ -207,6 +207,13 @@ def _main(arguments):
             f"({metrics['n_exc']} neurons, {metrics['train']['n_images']} training images, "
             f"seed {metrics['seed']})"
         )
+        study = metrics["test"].get("study_labelling")
+        if study:
+            print(
+                f"scored as the study did (labels from the training responses every "
+                f"{study['label_interval']:,} images): {100 * study['accuracy']:.2f}% on the "
+                f"first {study['n_images']} test images"
+            )
         print(f"run folder: {run_dir}")
     elif arguments.command == "label":
         assignments = pipeline.label(arguments.run_dir)

@@ -172,6 +172,17 @@ class OutputSection:
         "record spike times for the first k test images of every class as well (the "
         "study-form Table 2 of analyze); 0 = none",
     )
+    study_label_interval: int = _key(
+        0,
+        "also score the test as the study did: neuron labels from the training responses "
+        "(learning on), accumulated every k training images as BindsNET's eth_mnist does "
+        "(test.study_labelling in metrics.json); 0 = off",
+    )
+    study_test_images: int = _key(
+        0,
+        "with study_label_interval: score only the first n test images (the study's test "
+        "logs stop after about 3,300); 0 = all",
+    )
 
 
 #: Table name -> section class, in the order of the config file.

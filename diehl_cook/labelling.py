@@ -13,6 +13,7 @@ __all__ = [
     "assign_labels",
     "class_scores",
     "confusion_matrix",
+    "interval_assignments",
     "predict",
     "running_accuracy",
 ]
@@ -63,6 +64,69 @@ def assign_labels(counts, labels, n_classes):
     assignments = np.argmax(mean_response, axis=0)
     assignments[counts.sum(axis=0) == 0] = UNASSIGNED
     return assignments
+
+
+def interval_assignments(counts, labels, n_classes, interval):
+    """Label neurons as BindsNET's ``eth_mnist`` example does, from the training responses.
+
+    The study's labelling (``../shared/reference/capozzi-study-as-run.md``, section 2): at
+    every training step ``s`` that is a positive multiple of ``interval`` and smaller than
+    the number of presentations, each neuron's mean count per class over presentations
+    ``s - interval ... s - 1`` is *added* to its running per-class rates (BindsNET's
+    ``assign_labels`` with ``alpha = 1``); the labels of the last such step are used for
+    the test.  The responses come from the training pass itself, learning on; the last
+    ``interval`` presentations (``n - interval ... n - 1`` when ``n`` is a multiple of
+    ``interval``) are never used, because the update runs at the start of a step.
+
+    Parameters
+    ----------
+    counts : array_like, shape (n_presentations, n_neurons)
+        Spike counts per training presentation, in training order.
+    labels : array_like, shape (n_presentations,)
+    n_classes : int
+    interval : int
+        Presentations between label updates (the study: 10,000).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_neurons,)
+        Class per neuron.  A neuron with zero rates for every class gets class 0, as in
+        BindsNET (its proportions are NaN, set to 0, and argmax picks the first); ties go
+        to the lowest class.
+
+    Raises
+    ------
+    ValueError
+        For ``interval`` < 1, mismatched lengths, or fewer than ``interval + 1``
+        presentations (no label update would have run).
+
+    Examples
+    --------
+    >>> counts = [[2, 0], [0, 1], [0, 5], [9, 9]]
+    >>> interval_assignments(counts, [0, 1, 1, 0], 2, interval=3)
+    array([0, 1])
+    """
+    counts = _check_counts(counts).astype(float)
+    labels = np.asarray(labels)
+    if len(labels) != len(counts):
+        raise ValueError(f"{len(labels)} labels for {len(counts)} presentations")
+    if int(interval) != interval or interval < 1:
+        raise ValueError(f"interval must be a whole number >= 1, got {interval}")
+    update_steps = range(interval, len(counts), interval)
+    if not update_steps:
+        raise ValueError(
+            f"{len(counts)} presentations: no label update at an interval of {interval} "
+            f"(the first runs at step {interval}, which needs {interval + 1} presentations)"
+        )
+    rates = np.zeros((n_classes, counts.shape[1]))
+    for step in update_steps:
+        window = slice(step - interval, step)
+        window_counts, window_labels = counts[window], labels[window]
+        for class_index in range(n_classes):
+            members = window_labels == class_index
+            if members.any():
+                rates[class_index] += window_counts[members].mean(axis=0)
+    return np.argmax(rates, axis=0)
 
 
 def class_scores(counts, assignments, n_classes):

@@ -29,7 +29,13 @@ from .data import dataset_info, load_configured
 from .encodings import Encoding, load_encoding
 from .errors import ConfigError, MissingRunFileError
 from .experiment import Experiment
-from .labelling import accuracy, assign_labels, confusion_matrix, predict
+from .labelling import (
+    accuracy,
+    assign_labels,
+    confusion_matrix,
+    interval_assignments,
+    predict,
+)
 from .learning_diagnostics import learning_summary
 from .model import load_variant
 from .run_folder import RunFolder
@@ -419,6 +425,7 @@ def _evaluate(run_dir, engine):
     matrix = confusion_matrix(labels, predictions, n_classes)
     folder.write_predictions(predictions, labels.astype(np.int64))
     folder.write_confusion_matrix(matrix)
+    study = _study_labelling(folder, run_config, records.exc_counts, labels, n_classes)
     metrics = folder.update_metrics(
         {
             "test": {
@@ -427,11 +434,40 @@ def _evaluate(run_dir, engine):
                 "mean_exc_spikes": float(records.exc_counts.sum(axis=1).mean()),
                 "retry_fraction": float((records.retries > 0).mean()),
                 **timings,
+                **({"study_labelling": study} if study else {}),
             }
         },
     )
     _drop_checkpoints(folder, "test")
     return metrics
+
+
+def _study_labelling(folder, run_config, test_counts, test_labels, n_classes):
+    """Score the test as the study did (``output.study_label_interval``); None when off.
+
+    Labels from the training records by :func:`~diehl_cook.labelling.interval_assignments`,
+    the prediction of :func:`~diehl_cook.labelling.predict` on the first
+    ``output.study_test_images`` test images (all when 0).
+    """
+    interval = run_config["output"]["study_label_interval"]
+    if interval <= 0:
+        return None
+    train = folder.read_phase_records("train", required=("exc_counts", "labels"))
+    try:
+        assignments = interval_assignments(
+            train["exc_counts"], train["labels"], n_classes, interval
+        )
+    except ValueError as error:
+        raise ConfigError(f"output.study_label_interval = {interval}: {error}") from None
+    n_scored = run_config["output"]["study_test_images"] or len(test_labels)
+    n_scored = min(n_scored, len(test_labels))
+    scored = predict(np.asarray(test_counts)[:n_scored], assignments, n_classes)
+    return {
+        "accuracy": accuracy(np.asarray(test_labels)[:n_scored], scored),
+        "n_images": int(n_scored),
+        "label_interval": int(interval),
+        "labels_from": "training responses, accumulated (BindsNET eth_mnist assign_labels)",
+    }
 
 
 def _drop_checkpoints(folder, phase):

@@ -15,8 +15,11 @@ folders that ``make reproduce`` leaves in ``RUNS_DIR`` (one per entry of
     ``learning_curve.csv`` (:func:`diehl_cook.labelling.running_accuracy` over the training
     records), ``table2.md`` and ``time_binned.md`` (from ``analyze``) and ``metrics.json``.
 
-Experiments without a finished run folder are listed as missing; nothing else is invented.
-Every file is written atomically.  No Brian2 objects: this works from saved arrays.
+An experiment without a finished run folder keeps what an earlier regeneration wrote for it
+(``RESULTS_DIR/<experiment>/metrics.json`` and its files), marked as kept in Table 1, so that
+regenerating the results of some experiments does not drop the others; an experiment with
+neither is listed as not run.  Nothing else is invented.  Every file is written atomically.
+No Brian2 objects: this works from saved arrays.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .analysis.reference import DIEHL_COOK_ACCURACY, STUDY_ACCURACY
+from .analysis.study_table import STUDY_TABLE_MD
 from .atomic import atomic_save_figure, atomic_write_bytes, atomic_write_text
 from .errors import MissingRunFileError
 from .labelling import running_accuracy
@@ -41,7 +45,13 @@ _ANALYSIS_FIGURES = (
     AnalysisFiles.MI_VS_WEIGHTS,
 )
 #: Files of ``analysis/`` copied into each experiment's results folder.
-_ANALYSIS_COPIED = _ANALYSIS_FIGURES + (AnalysisFiles.TABLE2_MD, AnalysisFiles.TIME_BINNED_MD)
+_ANALYSIS_COPIED = _ANALYSIS_FIGURES + (
+    AnalysisFiles.TABLE2_MD,
+    AnalysisFiles.TIME_BINNED_MD,
+    STUDY_TABLE_MD,
+)
+#: The summary each experiment's results folder keeps (read back when its run folder is gone).
+_SUMMARY_NAME = "metrics.json"
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,16 @@ EXPERIMENTS = (
     Experiment("mnist_400", "MNIST, diehl_cook_2015, 400 neurons", 0.90),
     Experiment("fashion_mnist", "Fashion-MNIST, diehl_cook_2015, 100 neurons", 0.70),
     Experiment("cifar10", "CIFAR-10 (32x32 grayscale), diehl_cook_2015, 100 neurons", 0.20),
+    # issue #12: the study as it was run; the target is the study's own figure (within 3 points)
+    Experiment("study_mnist", "MNIST, capozzi_study (the study as run), 100 neurons", 0.72),
+    Experiment(
+        "study_fashion_mnist", "Fashion-MNIST, capozzi_study (the study as run), 100 neurons", 0.46
+    ),
+    Experiment(
+        "study_cifar10",
+        "CIFAR-10 (32x32 grayscale), capozzi_study (the study as run), 100 neurons",
+        0.09,
+    ),
 )
 
 
@@ -68,6 +88,31 @@ def _finished(folder):
         return None
     metrics = folder.read_metrics()
     return metrics if "accuracy" in metrics.get("test", {}) else None
+
+
+def _kept(out):
+    """Return the summary an earlier regeneration left in ``out``, or None."""
+    path = out / _SUMMARY_NAME
+    if not path.is_file():
+        return None
+    try:
+        summary = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise MissingRunFileError(f"{path}: unreadable kept results summary ({error})") from None
+    return summary if "accuracy" in summary.get("test", {}) else None
+
+
+def _table1_row(experiment, metrics, study, diehl_cook, kept):
+    return (
+        f"| {experiment.description}{' (kept)' if kept else ''} | "
+        f"**{_accuracy_text(metrics['test']['accuracy'])}** | "
+        f"{100 * experiment.target:.0f} % | "
+        f"{'' if study is None else f'{100 * study:.0f} %'} | "
+        + ("" if diehl_cook is None else f"{100 * diehl_cook[1]:.1f} % ({diehl_cook[0]} pass)")
+        + f" | {metrics.get('seed')} | {metrics['train']['n_images']:,} / "
+        f"{metrics.get('label', {}).get('n_images', 0):,} / {metrics['test']['n_images']:,} | "
+        f"{metrics['train']['wall_time_s'] / 60:.1f} min |"
+    )
 
 
 def _learning_curve(folder, n_classes, window):
@@ -142,21 +187,32 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
         "train / label / test images | train wall time |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    n_kept = 0
     for experiment in experiments:
         folder = RunFolder(runs_dir / experiment.name)
         metrics = _finished(folder)
+        out = results_dir / experiment.name
         if metrics is None:
+            kept = _kept(out)
+            if kept is None:
+                table1.append(
+                    f"| {experiment.description} | not run (no finished `{folder.path}`) | "
+                    f"{100 * experiment.target:.0f} % | | | | | |"
+                )
+                continue
+            n_kept += 1
+            dataset, n_exc = kept.get("dataset"), kept.get("n_exc")
+            diehl_cook = diehl_cook_by_size.get(n_exc) if dataset == "mnist" else None
             table1.append(
-                f"| {experiment.description} | not run (no finished `{folder.path}`) | "
-                f"{100 * experiment.target:.0f} % | | | | | |"
+                _table1_row(experiment, kept, STUDY_ACCURACY.get(dataset), diehl_cook, True)
             )
+            sections.append(_experiment_section(experiment, out, kept))
             continue
         found[experiment.name] = metrics
         config = folder.read_config()
         dataset = config["data"]["dataset"]
         n_exc = config["model"]["n_exc"]
         info = dataset_info(dataset)
-        out = results_dir / experiment.name
         out.mkdir(exist_ok=True)
         for name in _ANALYSIS_COPIED:
             source = folder.analysis_path(name)
@@ -184,19 +240,10 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
                 for key, value in metrics.get(phase, {}).items()
                 if key not in ("chunk_wall_s", "chunk_images")
             }
-        atomic_write_text(out / "metrics.json", json.dumps(summary, indent=1) + "\n")
-        accuracy = metrics["test"]["accuracy"]
+        atomic_write_text(out / _SUMMARY_NAME, json.dumps(summary, indent=1) + "\n")
         study = STUDY_ACCURACY.get(dataset)
         diehl_cook = diehl_cook_by_size.get(n_exc) if dataset == "mnist" else None
-        table1.append(
-            f"| {experiment.description} | **{_accuracy_text(accuracy)}** | "
-            f"{100 * experiment.target:.0f} % | "
-            f"{'' if study is None else f'{100 * study:.0f} %'} | "
-            + ("" if diehl_cook is None else f"{100 * diehl_cook[1]:.1f} % ({diehl_cook[0]} pass)")
-            + f" | {metrics.get('seed')} | {metrics['train']['n_images']:,} / "
-            f"{metrics.get('label', {}).get('n_images', 0):,} / {metrics['test']['n_images']:,} | "
-            f"{metrics['train']['wall_time_s'] / 60:.1f} min |"
-        )
+        table1.append(_table1_row(experiment, metrics, study, diehl_cook, False))
         sections.append(_experiment_section(experiment, out, metrics))
     total_s = sum(
         metrics.get(phase, {}).get("wall_time_s", 0.0)
@@ -220,9 +267,20 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
             "passes (`../shared/reference/diehl-cook-reference.md` section 6). Labels come "
             "from a frozen pass over the training images; accuracy is on the whole test set.",
             "",
-            f"Train, label and test of the {len(found)} finished experiments took "
-            f"{total_s / 60:.1f} min of wall time in all, from their `metrics.json` "
-            "(make reproduce runs two at a time).",
+            f"Train, label and test of the {len(found)} experiments regenerated from their "
+            f"run folders took {total_s / 60:.1f} min of wall time in all, from their "
+            "`metrics.json` (make reproduce runs two at a time)."
+            + (
+                f" The {n_kept} rows marked (kept) have no run folder in `{runs_dir}`: their "
+                "row, figures and tables are those an earlier regeneration wrote into their "
+                "folder here."
+                if n_kept
+                else ""
+            ),
+            "",
+            "The capozzi_study rows are the study as it was run (issue #12: BindsNET's "
+            "model and protocol, `diehl_cook/configs/study_*.toml`); their target is the "
+            "study's own figure, to be met within 3 points.",
             "",
             *sections,
         ]
@@ -246,6 +304,11 @@ def _experiment_section(experiment, out, metrics):
     if table2.is_file():
         body = table2.read_text().splitlines()
         # demote the analysis file's headings below this section's
+        lines += [("##" + line) if line.startswith("#") else line for line in body]
+    study_form = out / STUDY_TABLE_MD
+    if study_form.is_file():
+        lines.append("")
+        body = study_form.read_text().splitlines()
         lines += [("##" + line) if line.startswith("#") else line for line in body]
     lines.append("")
     return "\n".join(lines)

@@ -114,8 +114,12 @@ def _point_name(values):
         return "base"
     flat = {}
     for key, value in values.items():
-        # a table value ({"exc.theta_plus": "0.1 mV"}) is named by its entries
-        flat.update(value if isinstance(value, dict) else {key: value})
+        # a table value ({"exc.theta_plus": "0.1 mV"}) is named by its entries; an empty
+        # table ({}: the base's values) by its key
+        if isinstance(value, dict):
+            flat.update(value or {key: "none"})
+        else:
+            flat[key] = value
     return "__".join(f"{key.rpartition('.')[2]}={_value_text(v)}" for key, v in flat.items())
 
 

@@ -153,7 +153,7 @@ def _stdp_network(component_name, pre_steps, post_steps, initial_weight, n_steps
         EQUATIONS
         / (
             "diehl_cook_2015.params.toml"
-            if "triplet" in component_name
+            if "triplet" in component_name or "pair" in component_name
             else "capozzi_poster.params.toml"
         )
     )["input_to_exc"].namespace
@@ -198,6 +198,25 @@ def test_triplet_stdp_closed_form():
     )
     assert weight == pytest.approx(expected, rel=1e-12)
     assert weight != pytest.approx(w0)
+
+
+def test_pair_stdp_closed_form():
+    # post at step 20, pre at step 60, post at step 100, post at step 101: the same
+    # depression as the triplet rule; each post spike potentiates by nu_post * pre,
+    # whatever the time since the previous post spike (no post2 factor)
+    dt = TIMING.dt
+    w0 = 0.5
+    weight, p = _stdp_network("stdp_pair_nearest.eq", [60], [20, 100, 130], w0, 200)
+    tau_pre, tau_1 = float(p["tau_pre"]), float(p["tau_post_1"])
+    expected = w0 - p["nu_pre"] * math.exp(-(60 - 20) * dt / tau_1)
+    for post_step in (100, 130):
+        expected += p["nu_post"] * math.exp(-(post_step - 60) * dt / tau_pre)
+    assert weight == pytest.approx(expected, rel=1e-12)
+    # a single post spike after a pre spike potentiates (the triplet rule: not at all)
+    single, _ = _stdp_network("stdp_pair_nearest.eq", [60], [100], w0, 200)
+    assert single == pytest.approx(w0 + p["nu_post"] * math.exp(-40 * dt / tau_pre), rel=1e-12)
+    triplet_single, _ = _stdp_network("stdp_triplet_minimal.eq", [60], [100], w0, 200)
+    assert triplet_single == pytest.approx(w0, abs=1e-15)
 
 
 def test_power_law_stdp_closed_form():

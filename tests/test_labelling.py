@@ -9,6 +9,7 @@ from diehl_cook.labelling import (
     assign_labels,
     class_scores,
     confusion_matrix,
+    interval_assignments,
     predict,
 )
 
@@ -220,3 +221,32 @@ def test_class_scores_rejects_assignments_of_wrong_length(assignments):
 def test_class_scores_needs_2d_counts():
     with pytest.raises(ValueError, match="counts must be 2-D"):
         predict([1, 2, 3], [0, 1, 0], 2)
+
+
+def test_interval_assignments_accumulate_class_means_and_skip_the_last_interval():
+    # 7 presentations, interval 3: updates at steps 3 and 6 use presentations 0-2 and 3-5;
+    # presentation 6 (a huge class-1 response of neuron 0) is never used
+    counts = [[4, 0], [0, 2], [0, 2], [0, 0], [1, 0], [0, 6], [50, 0]]
+    labels = [0, 1, 1, 0, 0, 1, 1]
+    # rates: class 0 = [4, 0] + [0.5, 0]; class 1 = [0, 2] + [0, 6]
+    np.testing.assert_array_equal(interval_assignments(counts, labels, 2, interval=3), [0, 1])
+    # interval 6: one update at step 6 from presentations 0-5 (class 0: [5/3, 0], class 1:
+    # [0, 10/3]); presentation 6 unused again
+    np.testing.assert_array_equal(interval_assignments(counts, labels, 2, interval=6), [0, 1])
+    # accumulated sums, not the last window alone: neuron 0 answers class 1 in the second
+    # window (1 against 0) but class 0 over both (4 against 1)
+    counts = [[4], [0], [0], [0], [1], [1], [9]]
+    labels = [0, 1, 1, 0, 1, 1, 1]
+    assert interval_assignments(counts, labels, 2, interval=3)[0] == 0
+    assert interval_assignments(counts[3:], labels[3:], 2, interval=3)[0] == 1
+    # a neuron that never fired gets class 0, as in BindsNET
+    assert interval_assignments([[0], [0], [0]], [1, 1, 1], 2, interval=2)[0] == 0
+
+
+def test_interval_assignments_reject_bad_intervals():
+    with pytest.raises(ValueError, match="interval must be a whole number"):
+        interval_assignments([[1], [2]], [0, 1], 2, interval=0)
+    with pytest.raises(ValueError, match="no label update at an interval of 2"):
+        interval_assignments([[1], [2]], [0, 1], 2, interval=2)
+    with pytest.raises(ValueError, match="3 labels for 2 presentations"):
+        interval_assignments([[1], [2]], [0, 1, 1], 2, interval=1)

@@ -54,9 +54,12 @@ def test_shipped_files_are_found():
     assert {"membrane_conductance_exc.eq", "threshold_adaptive.eq", "stdp_triplet_minimal.eq"} <= (
         names
     )
-    assert {"capozzi_poster", "diehl_cook_2015", "diehl_cook_2015_population"} <= set(
-        shipped_variant_names()
-    )
+    assert {
+        "capozzi_poster",
+        "diehl_cook_2015",
+        "diehl_cook_2015_population",
+        "diehl_cook_pair",
+    } <= set(shipped_variant_names())
 
 
 def test_read_component_known_contents():

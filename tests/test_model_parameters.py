@@ -33,7 +33,12 @@ def test_diehl_cook_parameter_values():
     exc = parameters["exc"]
     assert exc.namespace["v_rest"] == -65 * mV
     assert exc.namespace["tau_theta"] == 1e7 * ms
-    assert exc.settings == {"refractory": 5 * ms, "method": "exponential_euler"}
+    assert exc.settings == {
+        "refractory": 5 * ms,
+        "method": "exponential_euler",
+        "max_spikes_per_step": 0,  # no limit: every crosser spikes, as in the original
+        "reset_all_crossers": 0,
+    }
     assert exc.initial["theta"] == 20 * mV
     assert parameters["input_to_exc"].namespace["nu_post"] == pytest.approx(0.01)
     assert parameters["input_to_exc"].connectivity["pattern"] == "all_to_all"
@@ -100,3 +105,17 @@ def test_malformed_parameter_file_names_file(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(ParameterError, match=re.escape(str(path)) + ".*" + message):
         load_parameters(path)
+
+
+def test_the_spike_limit_of_the_faithful_variant_is_an_override_away():
+    from diehl_cook.model import load_variant
+
+    limited = load_variant(
+        "diehl_cook_2015",
+        parameter_overrides={
+            "exc.group.max_spikes_per_step": "1",
+            "exc.group.reset_all_crossers": "1",
+        },
+    )
+    settings = limited.parameters()["exc"].settings
+    assert settings["max_spikes_per_step"] == 1 and settings["reset_all_crossers"] == 1

@@ -12,6 +12,7 @@ from diehl_cook.analysis import analyze_run
 from diehl_cook.config import load_config
 from diehl_cook.encodings import load_encoding
 from diehl_cook.errors import ConfigError, ParameterError
+from diehl_cook.labelling import accuracy, interval_assignments, predict
 from diehl_cook.model import load_parameters, load_variant, shipped_equations_dir
 from diehl_cook.pipeline import run
 from diehl_cook.run_folder import RunFolder
@@ -60,7 +61,16 @@ def test_on_off_run_has_two_inputs_per_pixel_and_one_calibrated_gain(tmp_path):
 
 @pytest.mark.slow
 def test_plain_run_records_784_inputs_and_learning_counts(tmp_path):
-    run_dir, metrics = _tiny_run(tmp_path, "plain")
+    run_dir, metrics = _tiny_run(
+        tmp_path, "plain", "output.study_label_interval=2", "output.study_test_images=4"
+    )
+    # the study's scoring: labels from the training records at steps 2 and 4, first 4 tests
+    folder = RunFolder(run_dir)
+    train, test = folder.read_phase_records("train"), folder.read_phase_records("test")
+    assignments = interval_assignments(train["exc_counts"], train["labels"], 10, interval=2)
+    scored = predict(test["exc_counts"][:4], assignments, 10)
+    assert metrics["test"]["study_labelling"]["accuracy"] == accuracy(test["labels"][:4], scored)
+    assert metrics["test"]["study_labelling"]["n_images"] == 4
     learning = metrics["learning"]
     assert learning["n_exc"] == 8
     assert learning["n_presentations"] == 6

@@ -1,10 +1,12 @@
 """results/ regeneration from run folders, and the running accuracy behind its learning curve."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
+from diehl_cook.errors import MissingRunFileError
 from diehl_cook.labelling import running_accuracy
 from diehl_cook.results import EXPERIMENTS, write_results
 from diehl_cook.run_folder import AnalysisFiles, RunFolder
@@ -87,3 +89,25 @@ def test_results_read_every_file_through_the_run_folder_layout(tmp_path):
     readme = (tmp_path / "results" / "README.md").read_text()
     assert "**25.00 %**" in readme and "## Table 2" in readme  # headings demoted by one
     assert "| CIFAR-10 (32x32 grayscale), diehl_cook_2015, 100 neurons | not run" in readme
+
+
+def test_an_experiment_without_its_run_folder_keeps_its_earlier_results(tmp_path):
+    _synthetic_run(RunFolder(tmp_path / "runs" / "mnist"))
+    write_results(tmp_path / "runs", tmp_path / "results", window=4)
+    shutil.rmtree(tmp_path / "runs" / "mnist")
+    (tmp_path / "runs" / "other").mkdir()
+    found = write_results(tmp_path / "runs", tmp_path / "results", window=4)
+    assert found == {}
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "| MNIST, diehl_cook_2015, 100 neurons (kept) | **25.00 %** |" in readme
+    assert "The 1 rows marked (kept)" in readme and "## Table 2" in readme
+    assert (tmp_path / "results" / "mnist" / "table2.md").read_text() == "# Table 2\n\nrows\n"
+    # a study-form table in the kept folder is shown under its experiment
+    (tmp_path / "results" / "mnist" / "table2_study.md").write_text("# Study form\n\nsets\n")
+    write_results(tmp_path / "runs", tmp_path / "results", window=4)
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "### Study form" in readme and "sets" in readme
+    # an unreadable kept summary is an error that names the file
+    (tmp_path / "results" / "mnist" / "metrics.json").write_text("{not json")
+    with pytest.raises(MissingRunFileError, match=r"mnist/metrics\.json: unreadable"):
+        write_results(tmp_path / "runs", tmp_path / "results", window=4)

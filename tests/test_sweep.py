@@ -51,6 +51,11 @@ def test_explicit_points_and_errors_name_the_file(tmp_path):
         _sweep_file(tmp_path, '[[points]]\nvariant = "capozzi_poster"\n[[points]]\nn_exc = 5\n')
     )
     assert [p.name for p in sweep.points] == ["variant=capozzi_poster", "n_exc=5"]
+    # an empty parameter table (the base's values) still names its point
+    empty_table = load_sweep(
+        _sweep_file(tmp_path, '[[points]]\n"model.parameters" = {}\n', name="empty_table")
+    )
+    assert [p.name for p in empty_table.points] == ["parameters=none"]
     with pytest.raises(ConfigError, match=r"bad\.toml: give either \[axes\] or \[\[points\]\]"):
         load_sweep(_sweep_file(tmp_path, "", name="bad"))
     with pytest.raises(ConfigError, match="axis 'model.n_exc' must be a non-empty list"):
