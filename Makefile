@@ -80,9 +80,11 @@ test-fast-py312:
 	@test -n "$(PYTHON312)" || { echo "test-fast-py312: no working python3.12; set PYTHON312=..."; exit 1; }
 	$(MAKE) test-fast PYTHON=$(PYTHON312) VENV=.venv312
 
-# the study on all three datasets (issue #5): five full one-epoch runs, two at a time (hours),
-# each resumable; then the information analysis of each and results/ from the run folders
-REPRODUCE_RUNS := mnist_400 mnist mnist_capozzi fashion_mnist cifar10
+# the study on all three datasets (issues #5, #12): five full one-epoch runs of the package's
+# protocol and three of the study's as it was run, two at a time (hours), each resumable; then
+# the information analysis of each and results/ from the run folders
+REPRODUCE_RUNS := mnist_400 mnist mnist_capozzi fashion_mnist cifar10 \
+	study_mnist study_fashion_mnist study_cifar10
 REPRODUCE_DIR := runs/reproduce
 
 reproduce: reproduce-runs

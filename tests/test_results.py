@@ -100,6 +100,14 @@ def test_an_experiment_without_its_run_folder_keeps_its_earlier_results(tmp_path
     assert found == {}
     readme = (tmp_path / "results" / "README.md").read_text()
     assert "| MNIST, diehl_cook_2015, 100 neurons (kept) | **25.00 %** |" in readme
+    # the study's scoring, when the run has it, stands beside the package's
+    summary_path = tmp_path / "results" / "mnist" / "metrics.json"
+    summary = json.loads(summary_path.read_text())
+    summary["test"]["study_labelling"] = {"accuracy": 0.125, "n_images": 3300}
+    summary_path.write_text(json.dumps(summary))
+    write_results(tmp_path / "runs", tmp_path / "results", window=4)
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "**25.00 %**; scored as the study: 12.50 % on the first 3,300 |" in readme
     assert "The 1 rows marked (kept)" in readme and "## Table 2" in readme
     assert (tmp_path / "results" / "mnist" / "table2.md").read_text() == "# Table 2\n\nrows\n"
     # a study-form table in the kept folder is shown under its experiment

@@ -1,0 +1,78 @@
+"""The pair-STDP variant learns CIFAR-10 where the faithful model does not (issue #11; slow).
+
+Both variants are trained on the same CIFAR-10 subset with the same seed and the same
+protocol (``diehl_cook/configs/cifar10.toml``).  The faithful ``diehl_cook_2015``'s winners
+fire mostly single spikes, which the triplet rule never potentiates, so its weight maps
+stay the initial noise; ``diehl_cook_pair`` potentiates at every postsynaptic spike.  The
+margins asserted are safe fractions of what this test measured here (seed 0, in the
+comments); the README's figures come from the sweeps in ``results/sweeps``.
+"""
+
+import numpy as np
+import pytest
+
+from diehl_cook import pipeline
+from diehl_cook.config import load_config
+from diehl_cook.data import DatasetError, load
+from diehl_cook.run_folder import RunFolder
+
+
+def _cifar_available():
+    try:
+        load("cifar10", "test", source="local")
+    except DatasetError:
+        return False
+    return True
+
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.standalone,
+    pytest.mark.skipif(not _cifar_available(), reason="CIFAR-10 not fetched (make data-all)"),
+]
+
+SUBSET = [
+    "data.n_train=1500",
+    "data.n_label=1000",
+    "data.n_test=1000",
+    "simulation.chunk_slots=5000",
+    "output.record_spike_times=0",
+    "simulation.progress=false",
+]
+
+
+def _neighbour_correlation(weights, side=32):
+    """Median over neurons of the correlation of horizontally adjacent weights (1 channel)."""
+    maps = weights.T.reshape(weights.shape[1], side, side)
+    return float(np.median([np.corrcoef(m[:, 1:].ravel(), m[:, :-1].ravel())[0, 1] for m in maps]))
+
+
+def _run(tmp_path, variant):
+    config, source = load_config(
+        "cifar10",
+        [
+            *SUBSET,
+            f"model.variant={variant}",
+            f"output.runs_dir={tmp_path}",
+            f"output.name={variant}",
+        ],
+    )
+    run_dir, metrics = pipeline.run(config, source)
+    weights = RunFolder(run_dir).read_state()["input_to_exc.w"]
+    return metrics, _neighbour_correlation(np.asarray(weights))
+
+
+def test_pair_stdp_learns_cifar10_where_the_triplet_rule_does_not(tmp_path):
+    faithful, faithful_structure = _run(tmp_path, "diehl_cook_2015")
+    pair, pair_structure = _run(tmp_path, "diehl_cook_pair")
+    print(
+        f"faithful {faithful['test']['accuracy']:.4f} (structure {faithful_structure:.3f}), "
+        f"pair {pair['test']['accuracy']:.4f} (structure {pair_structure:.3f})"
+    )
+    # the faithful maps stay i.i.d.-like noise, the pair maps become smooth: median
+    # neighbour correlation measured 0.001 against 0.358; unlearned (Moran's I) 100 against 3
+    assert abs(faithful_structure) < 0.05
+    assert pair_structure > 0.2
+    assert pair["learning"]["n_unlearned"] <= faithful["learning"]["n_unlearned"] - 50
+    # test accuracy measured 12.6 % (faithful) against 17.7 % (pair): 5.1 points
+    assert pair["test"]["accuracy"] >= faithful["test"]["accuracy"] + 0.03
