@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv data data-all demo test test-fast test-fast-py312 lint format benchmark clean reproduce reproduce-runs results docs
+.PHONY: venv data data-all demo test test-fast test-fast-py312 print-python312 lint format benchmark clean reproduce reproduce-runs results docs
 
 venv: $(STAMP)
 
@@ -79,6 +79,11 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 test-fast-py312:
 	@test -n "$(PYTHON312)" || { echo "test-fast-py312: no working python3.12; set PYTHON312=..."; exit 1; }
 	$(MAKE) test-fast PYTHON=$(PYTHON312) VENV=.venv312
+
+# the interpreter test-fast-py312 uses (for .ci/run)
+print-python312:
+	@test -n "$(PYTHON312)" || { echo "no working python3.12; set PYTHON312=..." >&2; exit 1; }
+	@echo $(PYTHON312)
 
 # the study on all three datasets (issues #5, #12): five full one-epoch runs of the package's
 # protocol and three of the study's as it was run, two at a time (hours), each resumable; then
