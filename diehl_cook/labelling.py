@@ -29,6 +29,19 @@ def _check_counts(counts, name="counts"):
     return counts
 
 
+def _class_mean_counts(counts, labels, n_classes, absent):
+    """Return each neuron's mean count per class, shape (n_classes, n_neurons).
+
+    Classes without presentations get the value ``absent``.
+    """
+    means = np.full((n_classes, counts.shape[1]), absent, dtype=float)
+    for class_index in range(n_classes):
+        members = labels == class_index
+        if members.any():
+            means[class_index] = counts[members].mean(axis=0)
+    return means
+
+
 def assign_labels(counts, labels, n_classes):
     """Give each neuron the class of its highest mean response.
 
@@ -56,12 +69,7 @@ def assign_labels(counts, labels, n_classes):
     labels = np.asarray(labels)
     if len(labels) != len(counts):
         raise ValueError(f"{len(labels)} labels for {len(counts)} presentations")
-    mean_response = np.full((n_classes, counts.shape[1]), -np.inf)
-    for class_index in range(n_classes):
-        members = labels == class_index
-        if members.any():
-            mean_response[class_index] = counts[members].mean(axis=0)
-    assignments = np.argmax(mean_response, axis=0)
+    assignments = np.argmax(_class_mean_counts(counts, labels, n_classes, -np.inf), axis=0)
     assignments[counts.sum(axis=0) == 0] = UNASSIGNED
     return assignments
 
@@ -118,14 +126,12 @@ def interval_assignments(counts, labels, n_classes, interval):
             f"{len(counts)} presentations: no label update at an interval of {interval} "
             f"(the first runs at step {interval}, which needs {interval + 1} presentations)"
         )
-    rates = np.zeros((n_classes, counts.shape[1]))
-    for step in update_steps:
-        window = slice(step - interval, step)
-        window_counts, window_labels = counts[window], labels[window]
-        for class_index in range(n_classes):
-            members = window_labels == class_index
-            if members.any():
-                rates[class_index] += window_counts[members].mean(axis=0)
+    rates = sum(
+        _class_mean_counts(
+            counts[step - interval : step], labels[step - interval : step], n_classes, 0.0
+        )
+        for step in update_steps
+    )
     return np.argmax(rates, axis=0)
 
 

@@ -102,7 +102,10 @@ def _kept(out):
     return summary if "accuracy" in summary.get("test", {}) else None
 
 
-def _table1_row(experiment, metrics, study, diehl_cook, kept):
+def _table1_row(experiment, metrics, dataset, n_exc, kept):
+    study = STUDY_ACCURACY.get(dataset)
+    diehl_cook_by_size = {size: (passes, value) for size, passes, value in DIEHL_COOK_ACCURACY}
+    diehl_cook = diehl_cook_by_size.get(n_exc) if dataset == "mnist" else None
     study_scoring = metrics["test"].get("study_labelling")
     scored_as_study = (
         ""
@@ -182,7 +185,6 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
     from .data import dataset_info
     from .plotting import plot_learning_curve
 
-    diehl_cook_by_size = {n_exc: (passes, value) for n_exc, passes, value in DIEHL_COOK_ACCURACY}
     runs_dir, results_dir = Path(runs_dir), Path(results_dir)
     if not runs_dir.is_dir():
         raise MissingRunFileError(f"{runs_dir}: folder of run folders not found")
@@ -208,10 +210,8 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
                 )
                 continue
             n_kept += 1
-            dataset, n_exc = kept.get("dataset"), kept.get("n_exc")
-            diehl_cook = diehl_cook_by_size.get(n_exc) if dataset == "mnist" else None
             table1.append(
-                _table1_row(experiment, kept, STUDY_ACCURACY.get(dataset), diehl_cook, True)
+                _table1_row(experiment, kept, kept.get("dataset"), kept.get("n_exc"), True)
             )
             sections.append(_experiment_section(experiment, out, kept))
             continue
@@ -248,9 +248,7 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
                 if key not in ("chunk_wall_s", "chunk_images")
             }
         atomic_write_text(out / _SUMMARY_NAME, json.dumps(summary, indent=1) + "\n")
-        study = STUDY_ACCURACY.get(dataset)
-        diehl_cook = diehl_cook_by_size.get(n_exc) if dataset == "mnist" else None
-        table1.append(_table1_row(experiment, metrics, study, diehl_cook, False))
+        table1.append(_table1_row(experiment, metrics, dataset, n_exc, False))
         sections.append(_experiment_section(experiment, out, metrics))
     total_s = sum(
         metrics.get(phase, {}).get("wall_time_s", 0.0)

@@ -4,24 +4,13 @@ import json
 
 import numpy as np
 import pytest
+from dataset_marks import needs_dataset  # tests/dataset_marks.py
 
 from diehl_cook import pipeline
 from diehl_cook.__main__ import main
 from diehl_cook.config import load_config
-from diehl_cook.data import DatasetError, load
 
-
-def _mnist_available():
-    try:
-        load("mnist", "test", source="local")
-    except DatasetError:
-        return False
-    return True
-
-
-needs_mnist = pytest.mark.skipif(
-    not _mnist_available(), reason="MNIST not fetched (python -m diehl_cook data fetch mnist)"
-)
+needs_mnist = needs_dataset("mnist")
 
 
 def test_cli_reports_config_errors_with_exit_status_2(capsys):

@@ -10,26 +10,13 @@ comments); the README's figures come from the sweeps in ``results/sweeps``.
 
 import numpy as np
 import pytest
+from dataset_marks import needs_dataset  # tests/dataset_marks.py
 
 from diehl_cook import pipeline
 from diehl_cook.config import load_config
-from diehl_cook.data import DatasetError, load
 from diehl_cook.run_folder import RunFolder
 
-
-def _cifar_available():
-    try:
-        load("cifar10", "test", source="local")
-    except DatasetError:
-        return False
-    return True
-
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.standalone,
-    pytest.mark.skipif(not _cifar_available(), reason="CIFAR-10 not fetched (make data-all)"),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.standalone, needs_dataset("cifar10")]
 
 SUBSET = [
     "data.n_train=1500",
