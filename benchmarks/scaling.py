@@ -22,6 +22,8 @@ Run from the repository root (MNIST must be fetched: ``make data``)::
     python benchmarks/scaling.py --sizes 100 --images 2000 --against d2d602b --repeats 2
     python benchmarks/scaling.py --sizes 100 --threads 1 2
     python benchmarks/scaling.py --sizes 100 --against d2d602b --rest-shortcut-ms 120
+    python benchmarks/scaling.py --sizes 100 400 1600 6400 --images 300 \
+        --variant diehl_cook_2015_population
 
 Run nothing else heavy at the same time: the figures are only comparable within one run.
 """
@@ -41,7 +43,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 # Executed in a fresh interpreter with the tree under test first on sys.path.
 _WORKER = r"""
 import json, resource, sys, tempfile, time
-tree, n_exc, n_images, chunk_slots, threads, seed, rest_shortcut_ms = sys.argv[1:8]
+tree, n_exc, n_images, chunk_slots, threads, seed, rest_shortcut_ms, variant = sys.argv[1:9]
 sys.path.insert(0, tree)
 n_exc, n_images, chunk_slots, threads, seed = map(
     int, (n_exc, n_images, chunk_slots, threads, seed)
@@ -64,7 +66,7 @@ options = dict(n_input=images.shape[1], n_exc=n_exc, settings=ProtocolSettings()
 if threads > 1:
     options["threads"] = threads
 try:
-    engine = StandaloneEngine(load_variant("diehl_cook_2015"), **options)
+    engine = StandaloneEngine(load_variant(variant), **options)
 except TypeError:
     print(json.dumps({"unsupported": "threads"}))
     sys.exit(0)
@@ -113,11 +115,20 @@ def _export(revision, folder):
     return Path(folder)
 
 
-def _measure(tree, n_exc, n_images, chunk_slots, threads, seed, rest_shortcut_ms=0.0):
+def _measure(
+    tree,
+    n_exc,
+    n_images,
+    chunk_slots,
+    threads,
+    seed,
+    rest_shortcut_ms=0.0,
+    variant="diehl_cook_2015",
+):
     environment = dict(os.environ, PYTHONPATH=str(tree))
     completed = subprocess.run(
         [sys.executable, "-c", _WORKER, str(tree), *map(str, (n_exc, n_images, chunk_slots))]
-        + [str(threads), str(seed), str(rest_shortcut_ms)],
+        + [str(threads), str(seed), str(rest_shortcut_ms), variant],
         capture_output=True,
         text=True,
         env=environment,
@@ -137,6 +148,12 @@ def main():
     parser.add_argument("--against", default=None, help="git revision to time beside this tree")
     parser.add_argument("--repeats", type=int, default=1, help="runs per configuration")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--variant",
+        default="diehl_cook_2015",
+        help="model variant; diehl_cook_2015_population for 1600 and 6400 neurons (the "
+        "Synapses form of the inhibition holds N(N-1) synapses: 41 million at 6400)",
+    )
     parser.add_argument(
         "--rest-shortcut-ms",
         type=float,
@@ -158,7 +175,14 @@ def main():
                 for label, tree in reversed(list(trees.items())):
                     shortcut = args.rest_shortcut_ms if label == "shortcut" else 0.0
                     figures = _measure(
-                        tree, n_exc, args.images, args.chunk, threads, args.seed, shortcut
+                        tree,
+                        n_exc,
+                        args.images,
+                        args.chunk,
+                        threads,
+                        args.seed,
+                        shortcut,
+                        args.variant,
                     )
                     results.setdefault((label, n_exc, threads), []).append(figures)
                     print(label, n_exc, threads, json.dumps(figures), flush=True)
@@ -166,7 +190,7 @@ def main():
     print()
     print(
         f"MNIST, first {args.images} training images, chunks of {args.chunk} slots, "
-        f"seed {args.seed}; median of {args.repeats} run(s)"
+        f"seed {args.seed}, variant {args.variant}; median of {args.repeats} run(s)"
     )
     print(
         "| tree | n_exc | threads | ms/image (whole phase) | ms/slot | slots | compile (s) "
