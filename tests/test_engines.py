@@ -86,6 +86,45 @@ def test_spike_trains_follow_their_accepted_presentations():
     np.testing.assert_allclose(trains.time, [0.010, 0.040, 0.300])
 
 
+def test_two_chunks_kept_as_accepted_parts_give_the_records_of_all_slots():
+    # image 1 fails in chunk 0 (2 spikes) and is accepted at its retry in chunk 1; the
+    # last slot of chunk 1 is idle (position 3 >= n_images): 4 slots used, 3 images
+    first = ChunkRecords(
+        position=np.array([0, 1]),
+        intensity=np.array([2.0, 2.0]),
+        retries=np.array([0, 0]),
+        exc_counts=np.array([[5, 0], [1, 1]], dtype=np.uint16),
+        input_counts=np.array([[1, 2], [3, 4]], dtype=np.uint16),
+        spike_trains={
+            "exc": SpikeTrains(np.array([0, 1]), np.array([0, 1]), np.array([0.1, 0.2]))
+        },
+    )
+    second = ChunkRecords(
+        position=np.array([1, 2, 3]),
+        intensity=np.array([3.0, 2.0, 2.0]),
+        retries=np.array([1, 0, 0]),
+        exc_counts=np.array([[3, 3], [0, 6], [9, 9]], dtype=np.uint16),
+        input_counts=np.array([[5, 6], [7, 8], [9, 9]], dtype=np.uint16),
+        spike_trains={
+            "exc": SpikeTrains(np.array([0, 1, 2]), np.array([1, 1, 0]), np.full(3, 0.3))
+        },
+    )
+    parts = [chunk.accepted(SETTINGS, 3) for chunk in (first, second)]
+    np.testing.assert_array_equal(parts[1].position, [1, 2])
+    from_parts = PhaseRecords.from_accepted(parts, n_slots=4)
+    from_slots = PhaseRecords.from_chunks([first, second], SETTINGS, n_images=3)
+    for records in (from_parts, from_slots):
+        np.testing.assert_array_equal(records.image_index, [0, 1, 2])
+        np.testing.assert_array_equal(records.exc_counts, [[5, 0], [3, 3], [0, 6]])
+        np.testing.assert_array_equal(records.input_counts, [[1, 2], [5, 6], [7, 8]])
+        np.testing.assert_array_equal(records.intensity, [2.0, 3.0, 2.0])
+        np.testing.assert_array_equal(records.retries, [0, 1, 0])
+        assert records.n_slots == 4
+        # the failed slot's spike (row 1 of chunk 0) and the idle slot's are dropped
+        np.testing.assert_array_equal(records.spike_trains["exc"].row, [0, 1, 2])
+        np.testing.assert_array_equal(records.spike_trains["exc"].neuron, [0, 1, 1])
+
+
 def _counts_from_trains(trains, n_rows, n_neurons, window):
     counts = np.zeros((n_rows, n_neurons), dtype=np.int64)
     inside = trains.time < window

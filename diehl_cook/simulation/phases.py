@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 
 from ..atomic import atomic_save_npz, fault_point
 from ..errors import CheckpointError, DiehlCookWarning, NumericalError
-from .protocol import PHASE_KINDS, ControllerState, accepted_slots, chunk_seed
+from .protocol import PHASE_KINDS, ControllerState, chunk_seed
 from .records import ChunkRecords, PhaseRecords
 
 __all__ = ["CHECKPOINT_FORMAT", "run_phase"]
@@ -153,14 +153,15 @@ def _read_state_file(path):
     return progress, arrays
 
 
-def _restore_checkpoint(folder, expected, shapes):
-    """Return the newest good checkpoint, ``(progress, learned_state, chunks)``, or None.
+def _restore_checkpoint(folder, expected, shapes, keep):
+    """Return the newest good checkpoint, ``(progress, learned_state, kept)``, or None.
 
-    Damaged newer checkpoints are reported (warning) and renamed ``*.damaged``.
+    ``kept`` holds ``keep(chunk)`` of every chunk done, read one at a time.  Damaged newer
+    checkpoints are reported (warning) and renamed ``*.damaged``.
     """
     states = _state_files(folder)
     if not states:
-        return _restore_legacy(folder, shapes)
+        return _restore_legacy(folder, shapes, keep)
     damaged = []
     for index in sorted(states, reverse=True):
         path = states[index]
@@ -170,7 +171,7 @@ def _restore_checkpoint(folder, expected, shapes):
             if progress["chunks_done"] != index + 1:
                 raise _Damaged(path, f"says {progress['chunks_done']} chunks are done")
             _check_learned_state(path, learned_state, shapes)
-            chunks = [_read_chunk(folder, k) for k in range(progress["chunks_done"])]
+            chunks = [keep(_read_chunk(folder, k)) for k in range(progress["chunks_done"])]
         except _Damaged as damage:
             damaged.append(damage)
             continue
@@ -191,7 +192,7 @@ def _restore_checkpoint(folder, expected, shapes):
     )
 
 
-def _restore_legacy(folder, shapes):
+def _restore_legacy(folder, shapes, keep):
     """Read a checkpoint of format 1 (``progress.json`` and ``learned_state.npz``)."""
     progress_path = folder / "progress.json"
     if not progress_path.is_file():
@@ -201,7 +202,7 @@ def _restore_legacy(folder, shapes):
         learned_state = _read_npz(folder / "learned_state.npz")
         _check_learned_state(folder / "learned_state.npz", learned_state, shapes)
         ControllerState(**progress["controller"])
-        chunks = [_read_chunk(folder, k) for k in range(int(progress["chunks_done"]))]
+        chunks = [keep(_read_chunk(folder, k)) for k in range(int(progress["chunks_done"]))]
     except _Damaged as damage:
         raise CheckpointError(
             f"{damage}; no earlier checkpoint exists; nothing was changed: move {folder} "
@@ -317,7 +318,13 @@ def run_phase(
     shapes_of = getattr(engine, "learned_state_shapes", None)
     shapes = shapes_of() if callable(shapes_of) else None
     controller = ControllerState.initial(settings)
-    chunks = []
+
+    def keep(chunk):
+        # what the phase keeps of a chunk: its accepted presentations and its slot count
+        # (one row per image in memory, not one per slot; PhaseRecords.from_accepted)
+        return chunk.accepted(settings, n_images), int((chunk.position < n_images).sum())
+
+    kept = []
     chunk_index = 0
     images_done = 0
     expected = {
@@ -329,9 +336,9 @@ def run_phase(
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        restored = _restore_checkpoint(folder, expected, shapes)
+        restored = _restore_checkpoint(folder, expected, shapes, keep)
         if restored is not None:
-            saved_progress, learned_state, chunks = restored
+            saved_progress, learned_state, kept = restored
             controller = ControllerState(**saved_progress["controller"])
             chunk_index = saved_progress["chunks_done"]
             images_done = saved_progress["images_done"]
@@ -367,8 +374,8 @@ def run_phase(
         _check_finite({**learned_state, **chunk.final_values}, phase, chunk_index)
         chunk.position = chunk.position + window_start
         controller = replace(relative, position=relative.position + window_start)
-        chunks.append(chunk)
-        newly_accepted = int(accepted_slots(chunk, settings, n_images).sum())
+        kept.append(keep(chunk))
+        newly_accepted = len(kept[-1][0].position)
         bar.update(newly_accepted)
         images_done += newly_accepted
         chunk_wall_s.append(time.perf_counter() - chunk_start)
@@ -385,7 +392,9 @@ def run_phase(
         chunk_index += 1
         chunks_this_call += 1
     bar.close()
-    records = PhaseRecords.from_chunks(chunks, settings, n_images)
+    records = PhaseRecords.from_accepted(
+        [part for part, _ in kept], sum(n_slots for _, n_slots in kept)
+    )
     # spike times only for the images asked for (a recorded chunk may show more)
     records.spike_trains = {
         layer: trains.select(

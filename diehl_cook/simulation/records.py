@@ -123,6 +123,34 @@ class ChunkRecords:
                 arrays[f"spikes_{layer}_{name}"] = value
         return arrays
 
+    def accepted(self, settings, n_images):
+        """Return the chunk with its accepted slots only (:func:`accepted_slots`), in order.
+
+        Parameters
+        ----------
+        settings : ProtocolSettings
+        n_images : int
+            Images of the phase; slots past them are idle.
+
+        Returns
+        -------
+        ChunkRecords
+            One row per accepted presentation; spike trains renumbered to those rows;
+            no ``final_values``.
+        """
+        keep = np.flatnonzero(accepted_slots(self, settings, n_images))
+        rows = np.arange(len(keep))
+        return ChunkRecords(
+            position=self.position[keep],
+            intensity=self.intensity[keep],
+            retries=self.retries[keep],
+            exc_counts=self.exc_counts[keep],
+            input_counts=self.input_counts[keep],
+            spike_trains={
+                layer: trains.select(keep, rows) for layer, trains in self.spike_trains.items()
+            },
+        )
+
     @classmethod
     def from_arrays(cls, arrays):
         """Inverse of :meth:`arrays`."""
@@ -181,29 +209,46 @@ class PhaseRecords:
         -------
         PhaseRecords
         """
-        position = np.concatenate([c.position for c in chunks])
-        exc_counts = np.concatenate([c.exc_counts for c in chunks])
-        retries = np.concatenate([c.retries for c in chunks])
-        intensity = np.concatenate([c.intensity for c in chunks])
-        merged = ChunkRecords(position, intensity, retries, exc_counts, np.empty((0, 0)))
-        order = np.flatnonzero(accepted_slots(merged, settings, n_images))
+        parts = [chunk.accepted(settings, n_images) for chunk in chunks]
+        n_slots = sum(int((chunk.position < n_images).sum()) for chunk in chunks)
+        return cls.from_accepted(parts, n_slots)
+
+    @classmethod
+    def from_accepted(cls, parts, n_slots):
+        """Join chunks that hold their accepted presentations only, in slot order.
+
+        :func:`~diehl_cook.simulation.run_phase` keeps of every chunk only what
+        :meth:`ChunkRecords.accepted` returns, so that a phase holds one row per image in
+        memory, not one per slot: at 6,400 neurons a whole MNIST epoch has about 105,000
+        slots for 60,000 images, 1.3 GB of slot counts against 0.77 GB of presentations.
+
+        Parameters
+        ----------
+        parts : list of ChunkRecords
+            Accepted slots of each chunk (:meth:`ChunkRecords.accepted`), in chunk order.
+        n_slots : int
+            Slots the phase used, retries included (idle slots excluded).
+
+        Returns
+        -------
+        PhaseRecords
+        """
+        first_row = np.cumsum([0] + [len(part.position) for part in parts])
         spike_trains = {}
-        first_slot = np.cumsum([0] + [len(c.position) for c in chunks])
-        for layer in sorted({layer for c in chunks for layer in c.spike_trains}):
-            parts = []
-            for chunk, offset in zip(chunks, first_slot[:-1], strict=True):
-                if layer not in chunk.spike_trains:
-                    continue
-                in_chunk = (order >= offset) & (order < offset + len(chunk.position))
-                rows = np.flatnonzero(in_chunk)
-                parts.append(chunk.spike_trains[layer].select(order[rows] - offset, rows))
-            spike_trains[layer] = SpikeTrains.concatenate(parts)
+        for layer in sorted({layer for part in parts for layer in part.spike_trains}):
+            spike_trains[layer] = SpikeTrains.concatenate(
+                part.spike_trains[layer].select(
+                    np.arange(len(part.position)), np.arange(len(part.position)) + offset
+                )
+                for part, offset in zip(parts, first_row[:-1], strict=True)
+                if layer in part.spike_trains
+            )
         return cls(
-            image_index=position[order],
-            exc_counts=exc_counts[order],
-            input_counts=np.concatenate([c.input_counts for c in chunks])[order],
-            intensity=intensity[order],
-            retries=retries[order],
-            n_slots=int((position < n_images).sum()),
+            image_index=np.concatenate([part.position for part in parts]),
+            exc_counts=np.concatenate([part.exc_counts for part in parts]),
+            input_counts=np.concatenate([part.input_counts for part in parts]),
+            intensity=np.concatenate([part.intensity for part in parts]),
+            retries=np.concatenate([part.retries for part in parts]),
+            n_slots=int(n_slots),
             spike_trains=spike_trains,
         )
