@@ -119,3 +119,20 @@ def test_the_spike_limit_of_the_faithful_variant_is_an_override_away():
     )
     settings = limited.parameters()["exc"].settings
     assert settings["max_spikes_per_step"] == 1 and settings["reset_all_crossers"] == 1
+
+
+def test_calibrated_capozzi_poster_changes_two_values_and_keeps_the_posters():
+    from diehl_cook.model import load_variant
+
+    poster = load_variant("capozzi_poster").parameters()
+    calibrated = load_variant("capozzi_poster_calibrated").parameters()
+    assert float(poster["exc"].namespace["theta_plus"]) == pytest.approx(0.05e-3)
+    assert float(calibrated["exc"].namespace["theta_plus"]) == pytest.approx(4e-3)
+    assert poster["inh_to_exc"].connectivity["weight"] == 25.0
+    assert calibrated["inh_to_exc"].connectivity["weight"] == 50.0
+    assert "calibrated" in calibrated["exc"].sources["exc.theta_plus"]
+    # nothing else differs
+    for group in poster:
+        for name, value in poster[group].namespace.items():
+            if (group, name) != ("exc", "theta_plus"):
+                assert calibrated[group].namespace[name] == value, (group, name)
