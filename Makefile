@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv data data-all demo test test-fast test-fast-py312 print-python312 lint format benchmark clean reproduce reproduce-runs results docs
+.PHONY: venv data data-all demo test test-fast test-fast-py312 print-python312 lint format benchmark clean reproduce reproduce-runs reproduce-sweeps results docs
 
 venv: $(STAMP)
 
@@ -92,8 +92,27 @@ REPRODUCE_RUNS := mnist_400 mnist mnist_capozzi fashion_mnist cifar10 \
 	study_mnist study_fashion_mnist study_cifar10
 REPRODUCE_DIR := runs/reproduce
 
-reproduce: reproduce-runs
+reproduce: reproduce-runs reproduce-sweeps
 	$(MAKE) results
+
+# the issue-11 and issue-13 sweeps whose tables results/sweeps/README.md cites (many hours;
+# a second call skips the points that finished): each sweep's own summary table, CSV and
+# figure are copied to results/sweeps/<name>/. The README's text is written by hand.
+REPRODUCE_SWEEPS := learning_encodings learning_rates pair_stdp full_epoch full_epoch_pair \
+	full_epoch_pair_fashion full_epoch_pair_mnist rest_shortcut capozzi_poster_calibration \
+	capozzi_poster_calibration_2 capozzi_poster_calibration_3 capozzi_poster_calibration_4 \
+	capozzi_poster_calibration_5 capozzi_poster_calibration_6 full_epoch_capozzi_calibrated
+
+reproduce-sweeps: venv
+	$(BIN)/python -m diehl_cook data fetch mnist
+	$(BIN)/python -m diehl_cook data fetch fashion_mnist
+	$(BIN)/python -m diehl_cook data fetch cifar10 --source-dir $(CIFAR_SOURCE)
+	set -e; for sweep in $(REPRODUCE_SWEEPS); do \
+		$(BIN)/python -m diehl_cook sweep diehl_cook/configs/sweeps/$$sweep.toml; \
+		mkdir -p results/sweeps/$$sweep; \
+		cp runs/sweeps/$$sweep/summary.md runs/sweeps/$$sweep/summary.csv \
+			runs/sweeps/$$sweep/summary.png results/sweeps/$$sweep/; \
+	done
 
 reproduce-runs: venv
 	$(BIN)/python -m diehl_cook data fetch mnist

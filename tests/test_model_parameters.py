@@ -127,9 +127,9 @@ def test_calibrated_capozzi_poster_changes_two_values_and_keeps_the_posters():
     poster = load_variant("capozzi_poster").parameters()
     calibrated = load_variant("capozzi_poster_calibrated").parameters()
     assert float(poster["exc"].namespace["theta_plus"]) == pytest.approx(0.05e-3)
-    assert float(calibrated["exc"].namespace["theta_plus"]) == pytest.approx(4e-3)
+    assert float(calibrated["exc"].namespace["theta_plus"]) == pytest.approx(2e-3)
     assert poster["inh_to_exc"].connectivity["weight"] == 25.0
-    assert calibrated["inh_to_exc"].connectivity["weight"] == 50.0
+    assert calibrated["inh_to_exc"].connectivity["weight"] == 100.0
     assert "calibrated" in calibrated["exc"].sources["exc.theta_plus"]
     # nothing else differs
     for group in poster:
