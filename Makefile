@@ -103,10 +103,7 @@ REPRODUCE_SWEEPS := learning_encodings learning_rates pair_stdp full_epoch full_
 	capozzi_poster_calibration_2 capozzi_poster_calibration_3 capozzi_poster_calibration_4 \
 	capozzi_poster_calibration_5 capozzi_poster_calibration_6 full_epoch_capozzi_calibrated
 
-reproduce-sweeps: venv
-	$(BIN)/python -m diehl_cook data fetch mnist
-	$(BIN)/python -m diehl_cook data fetch fashion_mnist
-	$(BIN)/python -m diehl_cook data fetch cifar10 --source-dir $(CIFAR_SOURCE)
+reproduce-sweeps: data-all
 	set -e; for sweep in $(REPRODUCE_SWEEPS); do \
 		$(BIN)/python -m diehl_cook sweep diehl_cook/configs/sweeps/$$sweep.toml; \
 		mkdir -p results/sweeps/$$sweep; \

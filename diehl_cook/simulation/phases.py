@@ -322,7 +322,7 @@ def run_phase(
     def keep(chunk):
         # what the phase keeps of a chunk: its accepted presentations and its slot count
         # (one row per image in memory, not one per slot; PhaseRecords.from_accepted)
-        return chunk.accepted(settings, n_images), int((chunk.position < n_images).sum())
+        return chunk.accepted(settings, n_images), chunk.slots_used(n_images)
 
     kept = []
     chunk_index = 0

@@ -123,6 +123,10 @@ class ChunkRecords:
                 arrays[f"spikes_{layer}_{name}"] = value
         return arrays
 
+    def slots_used(self, n_images):
+        """Return the number of slots that showed an image (retries included, idle ones not)."""
+        return int((self.position < n_images).sum())
+
     def accepted(self, settings, n_images):
         """Return the chunk with its accepted slots only (:func:`accepted_slots`), in order.
 
@@ -210,8 +214,7 @@ class PhaseRecords:
         PhaseRecords
         """
         parts = [chunk.accepted(settings, n_images) for chunk in chunks]
-        n_slots = sum(int((chunk.position < n_images).sum()) for chunk in chunks)
-        return cls.from_accepted(parts, n_slots)
+        return cls.from_accepted(parts, sum(chunk.slots_used(n_images) for chunk in chunks))
 
     @classmethod
     def from_accepted(cls, parts, n_slots):
@@ -236,12 +239,11 @@ class PhaseRecords:
         first_row = np.cumsum([0] + [len(part.position) for part in parts])
         spike_trains = {}
         for layer in sorted({layer for part in parts for layer in part.spike_trains}):
+            # a part's rows are its presentations 0..n-1: shift them to the phase's rows
             spike_trains[layer] = SpikeTrains.concatenate(
-                part.spike_trains[layer].select(
-                    np.arange(len(part.position)), np.arange(len(part.position)) + offset
-                )
+                SpikeTrains(trains.row + offset, trains.neuron, trains.time)
                 for part, offset in zip(parts, first_row[:-1], strict=True)
-                if layer in part.spike_trains
+                if (trains := part.spike_trains.get(layer)) is not None
             )
         return cls(
             image_index=np.concatenate([part.position for part in parts]),
