@@ -24,6 +24,8 @@ Run from the repository root (MNIST must be fetched: ``make data``)::
     python benchmarks/scaling.py --sizes 100 --against d2d602b --rest-shortcut-ms 120
     python benchmarks/scaling.py --sizes 100 400 1600 6400 --images 300 \
         --variant diehl_cook_2015_population
+    python benchmarks/scaling.py --sizes 100 6400 --images 300 \
+        --variant diehl_cook_2015_population --synapse-order pre_delay
 
 Run nothing else heavy at the same time: the figures are only comparable within one run.
 """
@@ -44,6 +46,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 _WORKER = r"""
 import json, resource, sys, tempfile, time
 tree, n_exc, n_images, chunk_slots, threads, seed, rest_shortcut_ms, variant = sys.argv[1:9]
+synapse_order = sys.argv[9]
 sys.path.insert(0, tree)
 n_exc, n_images, chunk_slots, threads, seed = map(
     int, (n_exc, n_images, chunk_slots, threads, seed)
@@ -65,8 +68,9 @@ options = dict(n_input=images.shape[1], n_exc=n_exc, settings=ProtocolSettings()
                timing=timing, model_seed=seed, build_root=tempfile.mkdtemp())
 if threads > 1:
     options["threads"] = threads
+overrides = {"input_to_exc.connectivity.synapse_order": synapse_order} if synapse_order else None
 try:
-    engine = StandaloneEngine(load_variant(variant), **options)
+    engine = StandaloneEngine(load_variant(variant, parameter_overrides=overrides), **options)
 except TypeError:
     print(json.dumps({"unsupported": "threads"}))
     sys.exit(0)
@@ -124,11 +128,12 @@ def _measure(
     seed,
     rest_shortcut_ms=0.0,
     variant="diehl_cook_2015",
+    synapse_order="",
 ):
     environment = dict(os.environ, PYTHONPATH=str(tree))
     completed = subprocess.run(
         [sys.executable, "-c", _WORKER, str(tree), *map(str, (n_exc, n_images, chunk_slots))]
-        + [str(threads), str(seed), str(rest_shortcut_ms), variant],
+        + [str(threads), str(seed), str(rest_shortcut_ms), variant, synapse_order],
         capture_output=True,
         text=True,
         env=environment,
@@ -160,11 +165,20 @@ def main():
         default=0.0,
         help="also time the current tree with protocol.rest_shortcut (ms), as 'shortcut'",
     )
+    parser.add_argument(
+        "--synapse-order",
+        choices=["pre_delay"],
+        default=None,
+        help="also time the current tree with this synapse_order of the input pathway "
+        "(input_to_exc.connectivity.synapse_order), labelled by it",
+    )
     args = parser.parse_args()
 
     trees = {"current": REPOSITORY}
     if args.rest_shortcut_ms:
         trees["shortcut"] = REPOSITORY
+    if args.synapse_order:
+        trees[args.synapse_order] = REPOSITORY
     scratch = tempfile.TemporaryDirectory(prefix="diehl_cook_scaling_")
     if args.against:
         trees[args.against] = _export(args.against, Path(scratch.name) / "against")
@@ -174,6 +188,7 @@ def main():
             for _ in range(args.repeats):
                 for label, tree in reversed(list(trees.items())):
                     shortcut = args.rest_shortcut_ms if label == "shortcut" else 0.0
+                    order = args.synapse_order if label == args.synapse_order else ""
                     figures = _measure(
                         tree,
                         n_exc,
@@ -183,6 +198,7 @@ def main():
                         args.seed,
                         shortcut,
                         args.variant,
+                        order,
                     )
                     results.setdefault((label, n_exc, threads), []).append(figures)
                     print(label, n_exc, threads, json.dumps(figures), flush=True)
@@ -219,17 +235,25 @@ def main():
                 f"{old / median['ms_per_image']:.2f}x {args.against} (1 thread)"
             )
     base = {
-        threads: m
+        (label, threads): m
         for (label, n_exc, threads), m in medians.items()
-        if label == "current" and n_exc == min(args.sizes)
+        if label != args.against and n_exc == min(args.sizes)
     }
     for (label, n_exc, threads), median in medians.items():
-        if label == "current" and n_exc != min(args.sizes) and threads in base:
-            ratio = median["ms_per_image"] / base[threads]["ms_per_image"]
+        if n_exc != min(args.sizes) and (label, threads) in base:
+            ratio = median["ms_per_image"] / base[(label, threads)]["ms_per_image"]
             print(
-                f"cost per image, {n_exc} vs {min(args.sizes)} neurons ({threads} thread(s)): "
-                f"{ratio:.1f}x (work {n_exc / min(args.sizes):.0f}x)"
+                f"cost per image, {label}, {n_exc} vs {min(args.sizes)} neurons "
+                f"({threads} thread(s)): {ratio:.1f}x (work {n_exc / min(args.sizes):.0f}x)"
             )
+    if args.synapse_order:
+        for (label, n_exc, threads), median in medians.items():
+            if label == args.synapse_order and ("current", n_exc, threads) in medians:
+                old = medians[("current", n_exc, threads)]["ms_per_image"]
+                print(
+                    f"{n_exc} neurons, {threads} thread(s): synapse_order {label} is "
+                    f"{old / median['ms_per_image']:.2f}x the default order"
+                )
     scratch.cleanup()
 
 

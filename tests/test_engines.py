@@ -251,6 +251,33 @@ class TestStandalone:
             standalone_state["exc.theta"], runtime_state["exc.theta"], rtol=1e-12
         )
 
+    def test_synapses_ordered_by_delay_give_the_spikes_of_brian2s_order(self, build_root):
+        # 400 neurons: runs of about 400 / 21 synapses per delay step, so the spike queue
+        # appends both short runs one by one and long ones at once
+        images = _images(4, 784, seed=3, dim=[2])
+        kwargs = dict(learned_state=None, seed=1, chunk_slots=4, progress=False)
+        results, queues = {}, {}
+        for order in ("pre", "pre_delay"):
+            variant = load_variant(
+                "diehl_cook_2015_population",
+                {"input.input": "input_regular.eq"},
+                parameter_overrides={"input_to_exc.connectivity.synapse_order": order},
+            )
+            engine = self._engine(variant, build_root, n_exc=400)
+            results[order] = run_phase(engine, "train", images, **kwargs)
+            queues[order] = (engine._project.directory / "brianlib" / "spikequeue.h").read_text()
+        assert "one append per run" in queues["pre_delay"]
+        assert "one append per run" not in queues["pre"]  # Brian2's own queue
+        (default, default_state, _), (reordered, reordered_state, _) = results.values()
+        assert default.retries[2] >= 1
+        assert default.exc_counts.sum() > 20
+        np.testing.assert_array_equal(reordered.retries, default.retries)
+        np.testing.assert_array_equal(reordered.exc_counts, default.exc_counts)
+        np.testing.assert_array_equal(reordered.input_counts, default.input_counts)
+        # the additions to a conductance within a step come in another order
+        for key in ("input_to_exc.w", "exc.theta"):
+            np.testing.assert_allclose(reordered_state[key], default_state[key], rtol=1e-12)
+
     def test_engines_record_the_same_spike_times(self, build_root):
         variant = load_variant("diehl_cook_2015", {"input.input": "input_regular.eq"})
         state = {

@@ -55,6 +55,7 @@ import numpy as np
 
 from ..errors import ComponentError, ParameterError
 from .components import GROUPS, PATHWAYS, compose_model
+from .parameters import SYNAPSE_ORDERS
 from .rest_shortcut import (
     SKIPPED_REST,
     add_rest_shortcut_operations,
@@ -74,6 +75,7 @@ __all__ = [
     "SlotTiming",
     "build_network",
     "connection_indices",
+    "connection_order",
     "initial_input_weights",
     "variant_normalisation_target",
     "variant_rate_per_pixel",
@@ -290,6 +292,41 @@ def connection_indices(pattern, n_pre, n_post):
     else:
         raise ParameterError(f"unknown connectivity pattern {pattern!r}")
     return sources.astype(np.int32), targets.astype(np.int32)
+
+
+def connection_order(sources, targets, synapse_order, delay_steps=None):
+    """Order a pathway's synapses in memory.
+
+    Parameters
+    ----------
+    sources, targets : numpy.ndarray
+        Presynaptic and postsynaptic indices (:func:`connection_indices`), sorted by
+        presynaptic, then postsynaptic index.
+    synapse_order : {"pre", "pre_delay"}
+        ``"pre"``: as given (Brian2's order).  ``"pre_delay"``: by presynaptic index, then by
+        delay in time steps, then by postsynaptic index.  A presynaptic spike reaches its
+        synapses in one group per delay step; in this order each group is one contiguous run
+        of synapse indices (every per-synapse array is read and written in sequence), in
+        Brian2's order a group is spread over the whole row, one cache line per synapse.
+        The network is the same: every synapse keeps its weight and delay (they are drawn
+        per (pre, post) pair); only the order of additions to a conductance within a step
+        changes, which changes sums in their last bits.
+    delay_steps : numpy.ndarray, optional
+        (n_pre, n_post) delays in time steps.  Without delays ``"pre_delay"`` is ``"pre"``.
+
+    Returns
+    -------
+    sources, targets : numpy.ndarray
+        The same pairs, in the chosen order.
+    """
+    if synapse_order not in SYNAPSE_ORDERS:
+        raise ParameterError(
+            f"synapse_order: expected one of {SYNAPSE_ORDERS}, got {synapse_order!r}"
+        )
+    if synapse_order == "pre" or delay_steps is None or not len(sources):
+        return sources, targets
+    order = np.lexsort((targets, delay_steps[sources, targets], sources))
+    return sources[order], targets[order]
 
 
 def build_network(
@@ -685,18 +722,26 @@ def _build_pathway(
         return _build_population_pathway(
             pathway, composed, pathway_parameters, namespace, objects, sizes, initial
         )
+    from brian2 import second
+
     pre, post = PATHWAYS[pathway]
     synapses = _make_synapses(pathway, composed, objects[pre], objects[post], namespace)
     connectivity = pathway_parameters.connectivity
-    sources, targets = connection_indices(connectivity["pattern"], sizes[pre], sizes[post])
+    shape = (sizes[pre], sizes[post])
+    delays = _draw_delays(connectivity, shape, initial.delay_rng)
+    sources, targets = connection_order(
+        *connection_indices(connectivity["pattern"], *shape),
+        connectivity.get("synapse_order", "pre"),
+        None if delays is None else np.floor(delays / timing.dt + 0.5),
+    )
     if len(sources):
         synapses.connect(i=sources, j=targets)
     else:
         synapses.active = False  # e.g. all-but-self with a single neuron
     check_lines(composed.sections, synapses)
-    shape = (sizes[pre], sizes[post])
     _initialise_weights(pathway, synapses, connectivity, (sources, targets), shape, initial)
-    _initialise_delays(synapses, connectivity, (sources, targets), shape, initial.delay_rng)
+    if delays is not None and len(sources):
+        synapses.delay[:] = delays[sources, targets] * second
     _schedule_pathway(pathway, synapses, connectivity, timing)
     return synapses, (sources, targets)
 
@@ -960,17 +1005,13 @@ def _initialise_weights(pathway, synapses, connectivity, indices, shape, initial
         synapses.w[:] = weights[sources, targets]
 
 
-def _initialise_delays(synapses, connectivity, indices, shape, rng):
-    """Draw the delays U(delay_min, delay_max) of a pathway with ``delay_max > 0``."""
-    from brian2 import second
-
-    sources, targets = indices
+def _draw_delays(connectivity, shape, rng):
+    """Delays U(delay_min, delay_max) in seconds, (pre, post); None unless ``delay_max > 0``."""
     delay_min = float(connectivity.get("delay_min", 0.0))
     delay_max = float(connectivity.get("delay_max", 0.0))
     if delay_max > 0:
-        delays = rng.uniform(delay_min, delay_max, size=shape)
-        if len(sources):
-            synapses.delay[:] = delays[sources, targets] * second
+        return rng.uniform(delay_min, delay_max, size=shape)
+    return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ A parameter file (``equations/*.params.toml``) has one table per group or pathwa
 namespace) and optional sub-tables ``.group`` (NeuronGroup settings: ``refractory``,
 ``method``), ``.initial`` (initial values of state variables) and ``.connectivity``
 (``pattern``, ``delay_min``, ``delay_max``, ``weight_scale``, ``weight_offset`` or
-``weight``).  Every entry is ``{value = "<number> <unit>", source = "..."}``.
+``weight``, ``synapse_order``).  Every entry is ``{value = "<number> <unit>", source = "..."}``.
 
 A pathway with a ``weight`` starts with that weight on every synapse; one without draws its
 initial weights from ``weight_scale`` and ``weight_offset``, and one with ``delay_max > 0``
@@ -19,13 +19,18 @@ from ..errors import ParameterError
 from .components import GROUPS, PATHWAYS
 from .quantities import parse_quantity
 
-__all__ = ["GroupParameters", "load_parameters", "CONNECTIVITY_PATTERNS"]
+__all__ = ["GroupParameters", "load_parameters", "CONNECTIVITY_PATTERNS", "SYNAPSE_ORDERS"]
 
 #: Connection patterns the builder knows (``all_but_self_population``: all-but-self computed
 #: from the number of presynaptic spikes per step, see :mod:`diehl_cook.model.builder`).
 CONNECTIVITY_PATTERNS = ("all_to_all", "one_to_one", "all_but_self", "all_but_self_population")
+#: Orders of a pathway's synapses in memory (``synapse_order`` of ``[<pathway>.connectivity]``):
+#: ``pre`` by presynaptic, then postsynaptic index (Brian2's order, the default);
+#: ``pre_delay`` by presynaptic index, then delay.  The network is the same; see
+#: :func:`diehl_cook.model.builder.connection_order`.
+SYNAPSE_ORDERS = ("pre", "pre_delay")
 _SUBTABLES = ("group", "initial", "connectivity")
-_TEXT_SETTINGS = {"method", "pattern"}
+_TEXT_SETTINGS = {"method", "pattern", "synapse_order"}
 
 
 @dataclass
@@ -165,6 +170,12 @@ def load_parameters(path, require_source=True, overrides=None):
             raise ParameterError(
                 f"{path} [{owner}.connectivity] pattern: expected one of "
                 f"{CONNECTIVITY_PATTERNS}, got {pattern!r}"
+            )
+        order = group_parameters.connectivity.get("synapse_order", "pre")
+        if owner in PATHWAYS and order not in SYNAPSE_ORDERS:
+            raise ParameterError(
+                f"{path} [{owner}.connectivity] synapse_order: expected one of "
+                f"{SYNAPSE_ORDERS}, got {order!r}"
             )
         parameters[owner] = group_parameters
     return parameters
