@@ -729,10 +729,12 @@ def _build_pathway(
     connectivity = pathway_parameters.connectivity
     shape = (sizes[pre], sizes[post])
     delays = _draw_delays(connectivity, shape, initial.delay_rng)
+    synapse_order = connectivity.get("synapse_order", "pre")
     sources, targets = connection_order(
         *connection_indices(connectivity["pattern"], *shape),
-        connectivity.get("synapse_order", "pre"),
-        None if delays is None else np.floor(delays / timing.dt + 0.5),
+        synapse_order,
+        # in time steps, rounded as Brian2's spike queue rounds them; only "pre_delay" reads them
+        None if delays is None or synapse_order == "pre" else np.floor(delays / timing.dt + 0.5),
     )
     if len(sources):
         synapses.connect(i=sources, j=targets)

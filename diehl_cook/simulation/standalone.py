@@ -256,15 +256,15 @@ def _push_runs_of_equal_delay(directory):
     For a spike of a source whose synapses have different delays, ``CSpikeQueue::push``
     appends each synapse to the queue of its delay, one ``%`` and one ``push_back`` per
     synapse.  The replacement finds runs of consecutive synapses with the same delay and
-    appends each run with one ``insert``.  Every queue receives the same synapses in the
-    same order, so the program computes exactly what it did.  Applied only to programs with
-    ``synapse_order = "pre_delay"`` (:func:`diehl_cook.model.builder.connection_order`),
-    where a source's synapses form one run per delay step: in Brian2's order the runs are
-    one or two synapses long, and the search for them made a 100-neuron training slot
-    about 14% slower here.  Runs shorter than 16 synapses are appended one by one (with
-    ``insert`` for every run, a 100-neuron slot was about 30% slower).  Call after
-    ``device.build(compile=False)``.  A
-    ``spikequeue.h`` of another form (another Brian2 version) is left as it is.
+    appends each run of 16 or more with one ``insert``, shorter ones synapse by synapse
+    (with ``insert`` for every run, a 100-neuron slot was about 30% slower).  Every queue
+    receives the same synapses in the same order, so the program computes exactly what it
+    did.  Applied only to programs with ``synapse_order = "pre_delay"``
+    (:func:`diehl_cook.model.builder.connection_order`), where a source's synapses form one
+    run per delay step: in Brian2's order the runs are one or two synapses long, and the
+    search for them made a 100-neuron training slot about 14% slower here.  Call after
+    ``device.build(compile=False)``.  A ``spikequeue.h`` of another form (another Brian2
+    version) is left as it is.
 
     Parameters
     ----------
