@@ -6,6 +6,7 @@ per phase.  They check what is written and read back, not accuracy.
 
 import json
 
+import numpy as np
 import pytest
 
 from diehl_cook.analysis import analyze_run
@@ -84,6 +85,21 @@ def test_plain_run_records_784_inputs_and_learning_counts(tmp_path):
     per_neuron = document["neurons"]
     train_counts = RunFolder(run_dir).read_phase_records("train")["exc_counts"]
     assert [row["training_spikes"] for row in per_neuron] == train_counts.sum(axis=0).tolist()
+
+
+@pytest.mark.slow
+def test_a_second_epoch_continues_from_the_first_and_is_counted(tmp_path):
+    one_dir, one = _tiny_run(tmp_path, "one_epoch", "data.n_train=3")
+    two_dir, two = _tiny_run(tmp_path, "two_epochs", "data.n_train=3", "simulation.epochs=2")
+    # the first epoch of both runs is the same phase (same seed, same start), so the
+    # second run's extra slots are its second epoch's: at least one per image
+    assert two["train"]["n_images"] == 6 and one["train"]["n_images"] == 3
+    assert two["train"]["n_slots"] - one["train"]["n_slots"] >= 3
+    # the saved training records are the last epoch's, one row per image
+    assert RunFolder(two_dir).read_phase_records("train")["exc_counts"].shape == (3, 8)
+    one_w = RunFolder(one_dir).read_state()["input_to_exc.w"]
+    two_w = RunFolder(two_dir).read_state()["input_to_exc.w"]
+    assert one_w.shape == two_w.shape and not np.allclose(one_w, two_w)
 
 
 def test_parameter_override_reaches_the_network(tmp_path):
