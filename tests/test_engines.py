@@ -267,7 +267,9 @@ class TestStandalone:
             results[order] = run_phase(engine, "train", images, **kwargs)
             queues[order] = (engine._project.directory / "brianlib" / "spikequeue.h").read_text()
         assert "one append per run" in queues["pre_delay"]
-        assert "one append per run" not in queues["pre"]  # Brian2's own queue
+        # Brian2's order: Brian2's per-synapse loop, without its division
+        assert "one append per run" not in queues["pre"] and "no division" in queues["pre"]
+        assert "[(offset+delay)%queue.size()]" not in queues["pre"] + queues["pre_delay"]
         (default, default_state, _), (reordered, reordered_state, _) = results.values()
         assert default.retries[2] >= 1
         assert default.exc_counts.sum() > 20

@@ -221,7 +221,22 @@ _PUSH_PER_SYNAPSE = (
     "                    queue[(offset+delay)%queue.size()].push_back(synaptic_index);\n"
     "                }\n"
 )
+#: The same loop without the ``%``: ``offset`` and every delay are below the queue's length
+#: (``CSpikeQueue::ensure_delay``), so their sum wraps at most once and one subtraction
+#: finds the position that ``%`` found.
+_PUSH_PER_SYNAPSE_WITHOUT_MODULO = """                // diehl_cook: no division
+                const int queue_size = queue.size();
+                for(int idx_indices=0; idx_indices<num_indices; idx_indices++)
+                {
+                    const int synaptic_index = cur_indices[idx_indices];
+                    int position = offset+rdelays[synaptic_index];
+                    if(position>=queue_size)
+                        position -= queue_size;
+                    queue[position].push_back(synaptic_index);
+                }
+"""
 _PUSH_PER_RUN = """                // diehl_cook: one append per run of synapses with equal delays
+                const int queue_size = queue.size();
                 int idx_run = 0;
                 while(idx_run<num_indices)
                 {
@@ -230,7 +245,10 @@ _PUSH_PER_RUN = """                // diehl_cook: one append per run of synapses
                     int idx_end = idx_run+1;
                     while(idx_end<num_indices && rdelays[cur_indices[idx_end]]==delay)
                         idx_end++;
-                    vector<int32_t> &run_queue = queue[(offset+delay)%queue.size()];
+                    int position = offset+delay;
+                    if(position>=queue_size)
+                        position -= queue_size;
+                    vector<int32_t> &run_queue = queue[position];
                     if(idx_end-idx_run<16)  // short runs: insert costs more
                         for(int idx=idx_run; idx<idx_end; idx++)
                             run_queue.push_back(cur_indices[idx]);
@@ -250,26 +268,30 @@ def _orders_synapses_by_delay(variant):
     )
 
 
-def _push_runs_of_equal_delay(directory):
-    """Let Brian2's spike queue append runs of synapses with equal delays at once.
+def _patch_spike_queue(directory, runs_of_equal_delay):
+    """Replace the per-synapse loop of Brian2's spike queue by a cheaper, equivalent one.
 
     For a spike of a source whose synapses have different delays, ``CSpikeQueue::push``
-    appends each synapse to the queue of its delay, one ``%`` and one ``push_back`` per
-    synapse.  The replacement finds runs of consecutive synapses with the same delay and
-    appends each run of 16 or more with one ``insert``, shorter ones synapse by synapse
-    (with ``insert`` for every run, a 100-neuron slot was about 30% slower).  Every queue
-    receives the same synapses in the same order, so the program computes exactly what it
-    did.  Applied only to programs with ``synapse_order = "pre_delay"``
+    (``brianlib/spikequeue.h``) appends each synapse to the queue of its delay, with one
+    ``%`` (an integer division) and one ``push_back`` per synapse.  Every program gets the
+    loop without the division: the position wraps at most once, so one subtraction gives
+    the same position.  With ``runs_of_equal_delay`` the loop also finds runs of
+    consecutive synapses with the same delay and appends each run of 16 or more with one
+    ``insert``, shorter ones synapse by synapse (with ``insert`` for every run, a 100-neuron
+    slot was about 30% slower).  That is for programs with ``synapse_order = "pre_delay"``
     (:func:`diehl_cook.model.builder.connection_order`), where a source's synapses form one
     run per delay step: in Brian2's order the runs are one or two synapses long, and the
-    search for them made a 100-neuron training slot about 14% slower here.  Call after
-    ``device.build(compile=False)``.  A ``spikequeue.h`` of another form (another Brian2
-    version) is left as it is.
+    search for them made a 100-neuron training slot about 14% slower here.  Either way
+    every queue receives the same synapses in the same order, so the program computes
+    exactly what it did.  Call after ``device.build(compile=False)``.  A ``spikequeue.h`` of
+    another form (another Brian2 version) is left as it is.
 
     Parameters
     ----------
     directory : pathlib.Path
         The generated project.
+    runs_of_equal_delay : bool
+        Append runs of equal delays at once (for ``synapse_order = "pre_delay"``).
 
     Returns
     -------
@@ -280,7 +302,8 @@ def _push_runs_of_equal_delay(directory):
     source = path.read_text()
     if source.count(_PUSH_PER_SYNAPSE) != 1:
         return False
-    path.write_text(source.replace(_PUSH_PER_SYNAPSE, _PUSH_PER_RUN))
+    loop = _PUSH_PER_RUN if runs_of_equal_delay else _PUSH_PER_SYNAPSE_WITHOUT_MODULO
+    path.write_text(source.replace(_PUSH_PER_SYNAPSE, loop))
     return True
 
 
@@ -576,8 +599,7 @@ class StandaloneEngine(EngineBase):
                 # because a rewritten but identical file must not cost a relink
                 device.build(directory=str(directory), compile=False, run=False, with_output=False)
                 _read_cpu_clock_once(directory)
-                if _orders_synapses_by_delay(self.variant):
-                    _push_runs_of_equal_delay(directory)
+                _patch_spike_queue(directory, _orders_synapses_by_delay(self.variant))
                 compiled = compile_if_changed(device, directory)
         finally:
             # the flags are Brian2 preferences: leave them as they were for other code
