@@ -68,11 +68,15 @@ options = dict(n_input=images.shape[1], n_exc=n_exc, settings=ProtocolSettings()
                timing=timing, model_seed=seed, build_root=tempfile.mkdtemp())
 if threads > 1:
     options["threads"] = threads
-overrides = {"input_to_exc.connectivity.synapse_order": synapse_order} if synapse_order else None
+# older trees know neither threads nor parameter overrides: pass them only when asked for
+variant_options = (
+    {"parameter_overrides": {"input_to_exc.connectivity.synapse_order": synapse_order}}
+    if synapse_order else {}
+)
 try:
-    engine = StandaloneEngine(load_variant(variant, parameter_overrides=overrides), **options)
-except TypeError:
-    print(json.dumps({"unsupported": "threads"}))
+    engine = StandaloneEngine(load_variant(variant, **variant_options), **options)
+except TypeError as error:
+    print(json.dumps({"unsupported": str(error)}))
     sys.exit(0)
 start = time.perf_counter()
 engine.run_chunk("train", images[:0], ControllerState.initial(engine.settings), None, seed,
@@ -216,7 +220,8 @@ def main():
     medians = {}
     for (label, n_exc, threads), runs in results.items():
         if any("unsupported" in run for run in runs):
-            print(f"| {label} | {n_exc} | {threads} | not supported by this tree | | | | |")
+            reason = next(run["unsupported"] for run in runs if "unsupported" in run)
+            print(f"| {label} | {n_exc} | {threads} | not supported by this tree ({reason}) |||||")
             continue
         median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         medians[(label, n_exc, threads)] = median

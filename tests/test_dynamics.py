@@ -128,6 +128,31 @@ def test_theta_grows_by_theta_plus_per_spike_and_decays(tmp_path):
     assert built["exc"].theta_[0] == pytest.approx(expected, rel=1e-9)
 
 
+def test_target_rate_theta_is_its_start_plus_theta_plus_per_spike_minus_the_target(tmp_path):
+    # neuron 0 is driven and fires; neuron 1 has no input and never fires
+    variant = load_variant(
+        "diehl_cook_target_rate",
+        {"input.input": "input_regular.eq"},
+        parameter_overrides={"exc.target_rate": "50 Hz"},
+    )
+    built = build_network(
+        variant, "train", n_input=1, n_exc=2, saved_state={"input_to_exc.w": [[1.0, 0.0]]}
+    )
+    built["input"].rate = 400 * brian2.Hz
+    spikes = SpikeMonitor(built["exc"])
+    built.network.add(spikes)
+    duration = 400 * ms
+    _run(built, duration)
+    counts = np.bincount(np.asarray(spikes.i), minlength=2)
+    assert counts[0] >= 3 and counts[1] == 0
+    theta_start, theta_plus, target_rate = 20e-3, 0.05e-3, 50.0
+    end = float(duration / second)
+    # dtheta/dt is a constant: theta(T) = theta(0) + theta_plus (n - target_rate T), whatever
+    # the spike times
+    expected = theta_start + theta_plus * (counts - target_rate * end)
+    np.testing.assert_allclose(built["exc"].theta_[:], expected, rtol=1e-9)
+
+
 def _forced_group(name, spike_steps, component_lines, namespace, n_steps):
     """A one-neuron group that spikes at the given steps, with extra model/reset lines."""
     pattern = np.zeros(n_steps + 1)

@@ -1,6 +1,9 @@
-"""The pair-STDP variant learns CIFAR-10 where the faithful model does not (issue #11; slow).
+"""Variants that learn better than the faithful model (issue #11; slow).
 
-Both variants are trained on the same CIFAR-10 subset with the same seed and the same
+The pair-STDP variant learns CIFAR-10 where the faithful model does not, and target-rate
+homeostasis of the threshold does better on MNIST.
+
+On CIFAR-10, both variants are trained on the same subset with the same seed and the same
 protocol (``diehl_cook/configs/cifar10.toml``).  The faithful ``diehl_cook_2015``'s winners
 fire mostly single spikes, which the triplet rule never potentiates, so its weight maps
 stay the initial noise; ``diehl_cook_pair`` potentiates at every postsynaptic spike.  The
@@ -16,7 +19,7 @@ from diehl_cook import pipeline
 from diehl_cook.config import load_config
 from diehl_cook.run_folder import RunFolder
 
-pytestmark = [pytest.mark.slow, pytest.mark.standalone, needs_dataset("cifar10")]
+pytestmark = [pytest.mark.slow, pytest.mark.standalone]
 
 SUBSET = [
     "data.n_train=1500",
@@ -49,6 +52,7 @@ def _run(tmp_path, variant):
     return metrics, _neighbour_correlation(np.asarray(weights))
 
 
+@needs_dataset("cifar10")
 def test_pair_stdp_learns_cifar10_where_the_triplet_rule_does_not(tmp_path):
     faithful, faithful_structure = _run(tmp_path, "diehl_cook_2015")
     pair, pair_structure = _run(tmp_path, "diehl_cook_pair")
@@ -63,3 +67,38 @@ def test_pair_stdp_learns_cifar10_where_the_triplet_rule_does_not(tmp_path):
     assert pair["learning"]["n_unlearned"] <= faithful["learning"]["n_unlearned"] - 50
     # test accuracy measured 12.6 % (faithful) against 17.7 % (pair): 5.1 points
     assert pair["test"]["accuracy"] >= faithful["test"]["accuracy"] + 0.03
+
+
+MNIST_SUBSET = [
+    "data.n_train=2000",
+    "data.n_label=1000",
+    "data.n_test=1000",
+    "simulation.chunk_slots=5000",
+    "output.record_spike_times=0",
+    "simulation.progress=false",
+]
+
+
+@needs_dataset("mnist")
+def test_target_rate_homeostasis_beats_the_faithful_model_on_mnist(tmp_path):
+    results = {}
+    for variant in ("diehl_cook_2015", "diehl_cook_target_rate"):
+        config, source = load_config(
+            "mnist",
+            [
+                *MNIST_SUBSET,
+                f"model.variant={variant}",
+                f"output.runs_dir={tmp_path}",
+                f"output.name={variant}",
+            ],
+        )
+        _, results[variant] = pipeline.run(config, source)
+    faithful, target_rate = results["diehl_cook_2015"], results["diehl_cook_target_rate"]
+    print(
+        f"faithful {faithful['test']['accuracy']:.4f} ({faithful['train']['n_slots']} slots), "
+        f"target rate {target_rate['test']['accuracy']:.4f} "
+        f"({target_rate['train']['n_slots']} slots)"
+    )
+    # test accuracy (1,000 images) measured 42.80 % (faithful, 2,052 slots) against 72.90 %
+    # (target rate 0.3 Hz, 2,006 slots), seed 0: 30.1 points; asserted: half of that
+    assert target_rate["test"]["accuracy"] >= faithful["test"]["accuracy"] + 0.15

@@ -21,13 +21,13 @@ VARIANT = {"input.input": "input_regular.eq"}
 EXC_VARIABLES = ("v", "g_exc", "g_inh", "theta", "post_trace_1", "post_trace_2")
 
 
-def _first_slot_then_one_step(timing, stop_at_rest_end=False):
+def _first_slot_then_one_step(timing, stop_at_rest_end=False, variant_name="diehl_cook_2015"):
     """Run one slot with a strong regular input, then one step; return the exc/inh state.
 
     With ``stop_at_rest_end``, also return the conductances at the end of the simulated
     part of the rest (where the shortcut takes over).
     """
-    variant = load_variant("diehl_cook_2015", VARIANT)
+    variant = load_variant(variant_name, VARIANT)
     rng = np.random.default_rng(3)
     built = build_network(
         variant,
@@ -58,9 +58,12 @@ def _first_slot_then_one_step(timing, stop_at_rest_end=False):
     return state, int(spikes.num_spikes), at_rest_end
 
 
-def test_the_shortcut_state_matches_the_simulated_rest():
-    simulated, n_spikes, _ = _first_slot_then_one_step(FAITHFUL)
-    shortcut, n_spikes_shortcut, at_jump = _first_slot_then_one_step(SHORTCUT, True)
+@pytest.mark.parametrize("variant_name", ["diehl_cook_2015", "diehl_cook_target_rate"])
+def test_the_shortcut_state_matches_the_simulated_rest(variant_name):
+    simulated, n_spikes, _ = _first_slot_then_one_step(FAITHFUL, variant_name=variant_name)
+    shortcut, n_spikes_shortcut, at_jump = _first_slot_then_one_step(
+        SHORTCUT, True, variant_name=variant_name
+    )
     assert n_spikes > 0 and n_spikes_shortcut == n_spikes  # the traces and theta moved
     assert simulated["post_trace_1"].max() > 0
     # linear decays: the closed form is exact up to rounding
@@ -69,7 +72,7 @@ def test_the_shortcut_state_matches_the_simulated_rest():
     # v: the closed form drops the conductance terms of the skipped part.  Their whole effect
     # is at most the integral of g(t) |E - v| / tau_membrane with g decaying from its value at
     # the jump: g_jump * tau_g * |E - v| / tau_membrane for each conductance.
-    parameters = load_parameters(load_variant("diehl_cook_2015", VARIANT).parameters_path)
+    parameters = load_parameters(load_variant(variant_name, VARIANT).parameters_path)
     exc = parameters["exc"].namespace
     tau_m = float(exc["tau_membrane"])
     v = at_jump["v"]
