@@ -102,7 +102,9 @@ REPRODUCE_SWEEPS := learning_encodings learning_rates pair_stdp full_epoch full_
 	full_epoch_pair_fashion full_epoch_pair_mnist rest_shortcut capozzi_poster_calibration \
 	capozzi_poster_calibration_2 capozzi_poster_calibration_3 capozzi_poster_calibration_4 \
 	capozzi_poster_calibration_5 capozzi_poster_calibration_6 capozzi_poster_calibration_7 \
-	full_epoch_capozzi_calibrated full_epoch_capozzi_calibrated_4mv
+	full_epoch_capozzi_calibrated full_epoch_capozzi_calibrated_4mv target_rate_homeostasis \
+	target_rate_homeostasis_2 target_rate_fashion full_epoch_target_rate \
+	full_epoch_target_rate_fashion
 
 reproduce-sweeps: data-all
 	set -e; for sweep in $(REPRODUCE_SWEEPS); do \
