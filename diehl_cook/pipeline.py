@@ -256,13 +256,12 @@ def _train(config, final_dir, *, resume, max_chunks):
         raise
     simulation = config["simulation"]
     learned_state = None
-    final_records = None
     n_slots = 0
     started = time.perf_counter()
     for epoch in range(simulation["epochs"]):
         # only the last epoch's records are kept, as only they are analysed: one epoch's
         # spike counts take 60,000 x N x 2 bytes (770 MB at 6400 neurons, 15 passes)
-        records = final_records = None
+        records = None
         records, learned_state, timings = run_phase(
             engine,
             "train",
@@ -276,14 +275,13 @@ def _train(config, final_dir, *, resume, max_chunks):
         )
         if records is None:
             return None
-        final_records = records
         n_slots += timings["n_slots"]
-    _save_records(work, "train", final_records, labels)
+    _save_records(work, "train", records, labels)
     work.write_state(learned_state)
     n_images = len(images) * simulation["epochs"]
     wall = time.perf_counter() - started
     learning = learning_summary(
-        final_records.exc_counts,
+        records.exc_counts,
         learned_state["input_to_exc.w"],
         dataset_info(config["data"]["dataset"]).image_shape,
         encoding.n_channels,
@@ -303,7 +301,7 @@ def _train(config, final_dir, *, resume, max_chunks):
                 "wall_time_s": wall,
                 "ms_per_image": 1000 * wall / n_images,
                 "compile_seconds": engine.compile_seconds,
-                "mean_exc_spikes": float(final_records.exc_counts.sum(axis=1).mean()),
+                "mean_exc_spikes": float(records.exc_counts.sum(axis=1).mean()),
             },
             # did every neuron learn (diehl_cook.learning_diagnostics; last epoch's records)
             "learning": learning,

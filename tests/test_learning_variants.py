@@ -22,7 +22,6 @@ from diehl_cook.run_folder import RunFolder
 pytestmark = [pytest.mark.slow, pytest.mark.standalone]
 
 SUBSET = [
-    "data.n_train=1500",
     "data.n_label=1000",
     "data.n_test=1000",
     "simulation.chunk_slots=5000",
@@ -37,17 +36,23 @@ def _neighbour_correlation(weights, side=32):
     return float(np.median([np.corrcoef(m[:, 1:].ravel(), m[:, :-1].ravel())[0, 1] for m in maps]))
 
 
-def _run(tmp_path, variant):
+def _train(tmp_path, config_name, variant, n_train):
+    """Run ``config_name`` with ``variant`` on the subset; return its folder and metrics."""
     config, source = load_config(
-        "cifar10",
+        config_name,
         [
             *SUBSET,
+            f"data.n_train={n_train}",
             f"model.variant={variant}",
             f"output.runs_dir={tmp_path}",
             f"output.name={variant}",
         ],
     )
-    run_dir, metrics = pipeline.run(config, source)
+    return pipeline.run(config, source)
+
+
+def _run(tmp_path, variant):
+    run_dir, metrics = _train(tmp_path, "cifar10", variant, n_train=1500)
     weights = RunFolder(run_dir).read_state()["input_to_exc.w"]
     return metrics, _neighbour_correlation(np.asarray(weights))
 
@@ -69,31 +74,10 @@ def test_pair_stdp_learns_cifar10_where_the_triplet_rule_does_not(tmp_path):
     assert pair["test"]["accuracy"] >= faithful["test"]["accuracy"] + 0.03
 
 
-MNIST_SUBSET = [
-    "data.n_train=2000",
-    "data.n_label=1000",
-    "data.n_test=1000",
-    "simulation.chunk_slots=5000",
-    "output.record_spike_times=0",
-    "simulation.progress=false",
-]
-
-
 @needs_dataset("mnist")
 def test_target_rate_homeostasis_beats_the_faithful_model_on_mnist(tmp_path):
-    results = {}
-    for variant in ("diehl_cook_2015", "diehl_cook_target_rate"):
-        config, source = load_config(
-            "mnist",
-            [
-                *MNIST_SUBSET,
-                f"model.variant={variant}",
-                f"output.runs_dir={tmp_path}",
-                f"output.name={variant}",
-            ],
-        )
-        _, results[variant] = pipeline.run(config, source)
-    faithful, target_rate = results["diehl_cook_2015"], results["diehl_cook_target_rate"]
+    _, faithful = _train(tmp_path, "mnist", "diehl_cook_2015", n_train=2000)
+    _, target_rate = _train(tmp_path, "mnist", "diehl_cook_target_rate", n_train=2000)
     print(
         f"faithful {faithful['test']['accuracy']:.4f} ({faithful['train']['n_slots']} slots), "
         f"target rate {target_rate['test']['accuracy']:.4f} "
