@@ -104,7 +104,8 @@ REPRODUCE_SWEEPS := learning_encodings learning_rates pair_stdp full_epoch full_
 	capozzi_poster_calibration_5 capozzi_poster_calibration_6 capozzi_poster_calibration_7 \
 	full_epoch_capozzi_calibrated full_epoch_capozzi_calibrated_4mv target_rate_homeostasis \
 	target_rate_homeostasis_2 target_rate_fashion full_epoch_target_rate \
-	full_epoch_target_rate_fashion
+	full_epoch_target_rate_fashion target_rate_400 full_epoch_target_rate_400 \
+	three_epochs_target_rate_400
 
 reproduce-sweeps: data-all
 	set -e; for sweep in $(REPRODUCE_SWEEPS); do \
