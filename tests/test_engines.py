@@ -234,12 +234,19 @@ class TestStandalone:
         variant = load_variant("diehl_cook_2015", {"input.input": "input_regular.eq"})
         images = _images(5, 784, seed=3, dim=[2])
         kwargs = dict(learned_state=None, seed=1, chunk_slots=4, progress=False)
-        standalone, standalone_state, _ = run_phase(
-            self._engine(variant, build_root), "train", images, **kwargs
-        )
+        engine = self._engine(variant, build_root)
+        standalone, standalone_state, _ = run_phase(engine, "train", images, **kwargs)
         runtime, runtime_state, _ = run_phase(
             _runtime_engine(variant, 784, 12), "train", images, **kwargs
         )
+        # the program ran with the rewritten thresholders and inhibitory state update
+        # (diehl_cook.simulation.source_patches)
+        code_objects = engine._project.directory / "code_objects"
+        for layer in ("input", "exc", "inh"):
+            source = (code_objects / f"{layer}_spike_thresholder_codeobject.cpp").read_text()
+            assert "by blocks of 8 neurons" in source
+        source = (code_objects / "inh_stateupdater_codeobject.cpp").read_text()
+        assert "v = not_refractory ? (_v) : v;" in source
         assert standalone.retries[2] >= 1 and standalone.intensity[2] > 2.0
         np.testing.assert_array_equal(standalone.retries, runtime.retries)
         np.testing.assert_array_equal(standalone.exc_counts, runtime.exc_counts)

@@ -45,6 +45,7 @@ from .build_cache import (
 from .engine import EngineBase
 from .protocol import ControllerState, input_rates
 from .records import ChunkRecords, SpikeTrains
+from .source_patches import patch_generated_project, serialise_synaptic_operations
 
 __all__ = ["StandaloneEngine"]
 
@@ -79,52 +80,6 @@ def _read_profile(path):
         if name:
             entries.append((name.strip(), float(seconds)))
     return dict(sorted(entries, key=lambda entry: -entry[1]))
-
-
-#: Brian2's ``parallel-static`` OpenMP pragma (``brian2.devices.cpp_standalone.codeobject``).
-_OPENMP_PARALLEL_FOR = "#pragma omp parallel for schedule(static)"
-
-
-def _serialise_synaptic_operations(network):
-    """Run the ``run_regularly`` operations of Synapses on one OpenMP thread.
-
-    Brian2 runs a synaptic ``run_regularly`` as a parallel loop over synapses.  Where it
-    writes a pre- or postsynaptic variable (``weight_sum_post += w`` of the normalisation,
-    ``pending_spikes_post += presentation_count_pre`` of the spike counter), threads that
-    hold synapses onto the same neuron race, and additions are lost: measured here, a sum
-    over 2,000 synapses per neuron, 1,000 times, with 2 threads came out 4% and 30% short
-    in two runs.  (Synaptic events are safe: Brian2 runs those that write neuron variables
-    on the master thread.)  These operations run once per slot, so their loop is made
-    serial by removing the pragma from their generated code before it is written.  Call
-    after ``network.run`` and before ``device.build``.
-
-    Parameters
-    ----------
-    network : brian2.Network
-        The network whose code objects the standalone device generated.
-
-    Returns
-    -------
-    list of str
-        The code objects changed.
-    """
-    from brian2 import Synapses
-    from brian2.groups.group import CodeRunner
-
-    changed = []
-    for runner in network.sorted_objects:
-        if type(runner) is not CodeRunner or runner.template != "stateupdate":
-            continue  # run_regularly operations are plain CodeRunners
-        if not isinstance(runner.group, Synapses):
-            continue
-        for code_object in runner.code_objects:
-            code = code_object.code.cpp_file
-            if _OPENMP_PARALLEL_FOR in code:
-                code_object.code.cpp_file = code.replace(
-                    _OPENMP_PARALLEL_FOR, "// serial (diehl_cook: sums over synapses)"
-                )
-                changed.append(code_object.name)
-    return changed
 
 
 #: C++ of ``stop_when_done``: ends the running ``Network::run`` after the current time step,
@@ -169,142 +124,12 @@ def _no_python_stop(done):
     raise NotImplementedError("stop_when_done exists only in the standalone program")
 
 
-#: The clock read that Brian2's ``Network::run`` (``network.cpp``, without OpenMP) makes
-#: after every time step, to compare with a ``maximum_run_time`` this package never sets.
-_PER_STEP_CPU_CLOCK = (
-    "current = std::clock();\n"
-    "        elapsed_realtime = (double)(current - start)/(1 * CLOCKS_PER_SEC);"
-)
-_AFTER_LOOP = "    Network::_globally_running = false;\n"
-
-
-def _read_cpu_clock_once(directory):
-    """Move the per-step CPU-clock read of ``network.cpp`` after the simulation loop.
-
-    ``std::clock()`` is a system call (``clock_gettime`` of the process CPU time, about 17%
-    of the program's ``perf`` samples in a 100-neuron training phase here).  The elapsed
-    time it feeds is used only for ``maximum_run_time`` (not used) and for the run time
-    Brian2 reports, which is computed once after the loop instead.  Call after
-    ``device.build(compile=False)``.
-    A ``network.cpp`` of another form (OpenMP, another Brian2 version) is left as it is.
-
-    Parameters
-    ----------
-    directory : pathlib.Path
-        The generated project.
-
-    Returns
-    -------
-    bool
-        Whether ``network.cpp`` was changed.
-    """
-    path = Path(directory) / "network.cpp"
-    source = path.read_text()
-    if source.count(_PER_STEP_CPU_CLOCK) != 1 or source.count(_AFTER_LOOP) != 1:
-        return False
-    source = source.replace(_PER_STEP_CPU_CLOCK, "// CPU clock read once, after the loop")
-    source = source.replace(
-        _AFTER_LOOP,
-        _AFTER_LOOP + "    elapsed_realtime = (double)(std::clock() - start)/CLOCKS_PER_SEC;\n",
-    )
-    path.write_text(source)
-    return True
-
-
-#: The inner loop of Brian2's ``CSpikeQueue::push`` (``brianlib/spikequeue.h``) for
-#: synapses with different delays: one ``%`` and one ``push_back`` per synapse.
-_PUSH_PER_SYNAPSE = (
-    "                for(int idx_indices=0; idx_indices<num_indices; idx_indices++)\n"
-    "                {\n"
-    "                    const int synaptic_index = cur_indices[idx_indices];\n"
-    "                    int delay = rdelays[synaptic_index];\n"
-    "                    queue[(offset+delay)%queue.size()].push_back(synaptic_index);\n"
-    "                }\n"
-)
-#: The same loop without the ``%``: ``offset`` and every delay are below the queue's length
-#: (``CSpikeQueue::ensure_delay``), so their sum wraps at most once and one subtraction
-#: finds the position that ``%`` found.
-_PUSH_PER_SYNAPSE_WITHOUT_MODULO = """                // diehl_cook: no division
-                const int queue_size = queue.size();
-                for(int idx_indices=0; idx_indices<num_indices; idx_indices++)
-                {
-                    const int synaptic_index = cur_indices[idx_indices];
-                    int position = offset+rdelays[synaptic_index];
-                    if(position>=queue_size)
-                        position -= queue_size;
-                    queue[position].push_back(synaptic_index);
-                }
-"""
-_PUSH_PER_RUN = """                // diehl_cook: one append per run of synapses with equal delays
-                const int queue_size = queue.size();
-                int idx_run = 0;
-                while(idx_run<num_indices)
-                {
-                    const int synaptic_index = cur_indices[idx_run];
-                    const int delay = rdelays[synaptic_index];
-                    int idx_end = idx_run+1;
-                    while(idx_end<num_indices && rdelays[cur_indices[idx_end]]==delay)
-                        idx_end++;
-                    int position = offset+delay;
-                    if(position>=queue_size)
-                        position -= queue_size;
-                    vector<int32_t> &run_queue = queue[position];
-                    if(idx_end-idx_run<16)  // short runs: insert costs more
-                        for(int idx=idx_run; idx<idx_end; idx++)
-                            run_queue.push_back(cur_indices[idx]);
-                    else
-                        run_queue.insert(run_queue.end(), cur_indices+idx_run,
-                                         cur_indices+idx_end);
-                    idx_run = idx_end;
-                }
-"""
-
-
 def _orders_synapses_by_delay(variant):
     """Whether a pathway of ``variant`` has ``synapse_order = "pre_delay"``."""
     return any(
         table.connectivity.get("synapse_order") == "pre_delay"
         for table in variant.parameters().values()
     )
-
-
-def _patch_spike_queue(directory, runs_of_equal_delay):
-    """Replace the per-synapse loop of Brian2's spike queue by a cheaper, equivalent one.
-
-    For a spike of a source whose synapses have different delays, ``CSpikeQueue::push``
-    (``brianlib/spikequeue.h``) appends each synapse to the queue of its delay, with one
-    ``%`` (an integer division) and one ``push_back`` per synapse.  Every program gets the
-    loop without the division: the position wraps at most once, so one subtraction gives
-    the same position.  With ``runs_of_equal_delay`` the loop also finds runs of
-    consecutive synapses with the same delay and appends each run of 16 or more with one
-    ``insert``, shorter ones synapse by synapse (with ``insert`` for every run, a 100-neuron
-    slot was about 30% slower).  That is for programs with ``synapse_order = "pre_delay"``
-    (:func:`diehl_cook.model.builder.connection_order`), where a source's synapses form one
-    run per delay step: in Brian2's order the runs are one or two synapses long, and the
-    search for them made a 100-neuron training slot about 14% slower here.  Either way
-    every queue receives the same synapses in the same order, so the program computes
-    exactly what it did.  Call after ``device.build(compile=False)``.  A ``spikequeue.h`` of
-    another form (another Brian2 version) is left as it is.
-
-    Parameters
-    ----------
-    directory : pathlib.Path
-        The generated project.
-    runs_of_equal_delay : bool
-        Append runs of equal delays at once (for ``synapse_order = "pre_delay"``).
-
-    Returns
-    -------
-    bool
-        Whether ``brianlib/spikequeue.h`` was changed.
-    """
-    path = Path(directory) / "brianlib" / "spikequeue.h"
-    source = path.read_text()
-    if source.count(_PUSH_PER_SYNAPSE) != 1:
-        return False
-    loop = _PUSH_PER_RUN if runs_of_equal_delay else _PUSH_PER_SYNAPSE_WITHOUT_MODULO
-    path.write_text(source.replace(_PUSH_PER_SYNAPSE, loop))
-    return True
 
 
 def _recorded(monitor, variable):
@@ -350,8 +175,9 @@ class StandaloneEngine(EngineBase):
         OpenMP threads of the program (Brian2's ``devices.cpp_standalone.openmp_threads``).
         Default: 1, a program without OpenMP.  With more, the state updates, resets and
         synaptic updates of synaptic variables run in parallel; the synaptic operations
-        at slot start run on one thread (:func:`_serialise_synaptic_operations`).  Results
-        are reproducible for a given number of threads, not across numbers: each thread
+        at slot start run on one thread
+        (:func:`~diehl_cook.simulation.source_patches.serialise_synaptic_operations`).
+        Results are reproducible for a given number of threads, not across numbers: each thread
         draws from its own random generator (seeded ``seed + thread``), and synaptic
         events arrive in an order that depends on the threads (README, engines).
 
@@ -589,7 +415,7 @@ class StandaloneEngine(EngineBase):
             n_slots * self.timing.slot_duration * second, namespace={}, profile=self.profile
         )
         if self.threads > 1:
-            _serialise_synaptic_operations(built.network)
+            serialise_synaptic_operations(built.network)
         start = time.perf_counter()
         directory.mkdir(parents=True, exist_ok=True)
         try:
@@ -598,8 +424,7 @@ class StandaloneEngine(EngineBase):
                 # the existing binary was built from; make's own timestamp test is not relied on,
                 # because a rewritten but identical file must not cost a relink
                 device.build(directory=str(directory), compile=False, run=False, with_output=False)
-                _read_cpu_clock_once(directory)
-                _patch_spike_queue(directory, _orders_synapses_by_delay(self.variant))
+                patch_generated_project(directory, _orders_synapses_by_delay(self.variant))
                 compiled = compile_if_changed(device, directory)
         finally:
             # the flags are Brian2 preferences: leave them as they were for other code
