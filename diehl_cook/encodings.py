@@ -50,6 +50,16 @@ Contrast normalisation (optional)
     linear and removes constants, this is a per-image divisive contrast normalisation of the
     response; the global gain then maps the normalised responses back to 0..255.
 
+Drive normalisation (optional)
+    With ``drive_normalise = true`` each image's rectified responses are divided by their
+    sum (an image with no response stays zero), so that every image has the same total ON+OFF
+    response before the global gain; the gain then makes that common total the plain
+    encoding's mean drive.  Every image then sends about as many input spikes per
+    presentation (clipping at 255 aside), and the neurons compete on the pattern of an image
+    rather than on how much it contains: a sandal and a coat drive the layer alike.  The
+    k-means yardstick of ``shared/reference/accuracy-anchors.md`` normalises each image the
+    same way.  The key is optional in an encoding file (default ``false``).
+
 Image layout: ``images`` is ``(n, h*w)`` (rows as :mod:`diehl_cook.pipeline` passes them),
 ``(n, h, w)``, or one image ``(h*w,)``; ``image_shape`` is ``(h, w)``, e.g. ``(28, 28)`` for
 MNIST and Fashion-MNIST, ``(32, 32)`` for gray CIFAR-10.
@@ -84,6 +94,7 @@ __all__ = [
     "drive_matching_gain",
     "encodings_dir",
     "load_encoding",
+    "normalise_drive",
     "on_off_responses",
     "parse_encoding",
     "shipped_encoding_names",
@@ -116,6 +127,12 @@ class _ParameterSpec:
     kind: str  # "float", "bool", "str" or "gain" (float or the rule name)
     unit: str | None = None
     choices: tuple = ()
+    #: the value of a parameter that a file may leave out (``_REQUIRED``: it must be given)
+    default: object = None
+
+
+#: ``_ParameterSpec.default`` of a parameter that every file must give.
+_REQUIRED = None
 
 
 _PARAMETER_SPECS = {
@@ -127,6 +144,7 @@ _PARAMETER_SPECS = {
         "contrast_normalise": _ParameterSpec("bool"),
         "contrast_floor": _ParameterSpec("float", unit="pixel value"),
         "border_mode": _ParameterSpec("str", choices=BORDER_MODES),
+        "drive_normalise": _ParameterSpec("bool", default=False),
     },
 }
 
@@ -200,7 +218,7 @@ def parse_encoding(table: Mapping, source: str | Path | None = None) -> Encoding
         ``kind`` (str), optional ``description`` (str) and ``parameters``: one entry per
         parameter of the kind, each a table ``{value, source, reason}`` plus ``unit`` for
         parameters with a unit (``"pixel"`` for the sigmas, ``"pixel value"`` for
-        ``contrast_floor``).
+        ``contrast_floor``).  ``drive_normalise`` may be left out (false).
     source : str or pathlib.Path, optional
         Where the table came from; named in every error message and kept in the result.
 
@@ -244,11 +262,17 @@ def parse_encoding(table: Mapping, source: str | Path | None = None) -> Encoding
             f"{origin}: unknown key 'parameters.{unknown[0]}' for kind {kind!r} "
             f"(allowed: {allowed})"
         )
-    missing = [name for name in specs if name not in entries]
+    missing = [
+        name for name, spec in specs.items() if name not in entries and spec.default is _REQUIRED
+    ]
     if missing:
         raise ConfigError(f"{origin}: missing key 'parameters.{missing[0]}' for kind {kind!r}")
     values = {
-        name: _parse_entry(entries[name], spec, f"{origin}: parameters.{name}")
+        name: (
+            _parse_entry(entries[name], spec, f"{origin}: parameters.{name}")
+            if name in entries
+            else spec.default
+        )
         for name, spec in specs.items()
     }
     if kind == "on_off" and values["sigma_surround"] <= values["sigma_centre"]:
@@ -327,7 +351,7 @@ class Encoding:
         Read-only parameter values: for ``on_off``, ``sigma_centre`` and ``sigma_surround``
         (pixels), ``gain`` (dimensionless factor, or ``"match_plain_drive"`` until
         calibrated), ``contrast_normalise`` (bool), ``contrast_floor`` (pixel value, 0..255
-        scale) and ``border_mode`` (str).  Empty for ``plain``.
+        scale), ``border_mode`` (str) and ``drive_normalise`` (bool).  Empty for ``plain``.
     source : pathlib.Path or None
         File the encoding was loaded from.
     description : str
@@ -502,18 +526,18 @@ class Encoding:
     def _response_batches(self, stack) -> Iterator[tuple[int, np.ndarray]]:
         parameters = self.parameters
         for start in range(0, len(stack), _BATCH_IMAGES):
-            yield (
-                start,
-                on_off_responses(
-                    stack[start : start + _BATCH_IMAGES],
-                    stack.shape[1:],
-                    parameters["sigma_centre"],
-                    parameters["sigma_surround"],
-                    normalise_contrast=parameters["contrast_normalise"],
-                    contrast_floor=parameters["contrast_floor"],
-                    border_mode=parameters["border_mode"],
-                ),
+            responses = on_off_responses(
+                stack[start : start + _BATCH_IMAGES],
+                stack.shape[1:],
+                parameters["sigma_centre"],
+                parameters["sigma_surround"],
+                normalise_contrast=parameters["contrast_normalise"],
+                contrast_floor=parameters["contrast_floor"],
+                border_mode=parameters["border_mode"],
             )
+            if parameters.get("drive_normalise", False):
+                responses = normalise_drive(responses)
+            yield start, responses
 
 
 # --------------------------------------------------------------------------------------------
@@ -554,6 +578,24 @@ def _image_stack(images, image_shape, check_range=True):
                 "expects 0..255 images"
             )
     return stack, single
+
+
+def normalise_drive(responses: np.ndarray) -> np.ndarray:
+    """Divide each row of ``responses`` by its sum, in place (rows summing to 0 stay 0).
+
+    Parameters
+    ----------
+    responses : numpy.ndarray of float64
+        ``(n, n_inputs)`` non-negative responses, one row per image.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``responses``, each row now summing to 1 (or all 0).
+    """
+    totals = responses.sum(axis=1, keepdims=True)
+    np.divide(responses, totals, out=responses, where=totals > 0)
+    return responses
 
 
 def contrast_normalise(

@@ -9,6 +9,7 @@ from diehl_cook.encodings import (
     difference_of_gaussians,
     drive_matching_gain,
     load_encoding,
+    normalise_drive,
     on_off_responses,
     parse_encoding,
     shipped_encoding_names,
@@ -22,7 +23,9 @@ from diehl_cook.errors import ConfigError
 UNIFORM_TOLERANCE = 1e-9
 
 
-def _on_off(gain=1.0, contrast=False, floor=10.0, sigma_centre=1.0, sigma_surround=2.0):
+def _on_off(
+    gain=1.0, contrast=False, floor=10.0, sigma_centre=1.0, sigma_surround=2.0, drive=False
+):
     return Encoding(
         "on_off",
         {
@@ -32,6 +35,7 @@ def _on_off(gain=1.0, contrast=False, floor=10.0, sigma_centre=1.0, sigma_surrou
             "contrast_normalise": contrast,
             "contrast_floor": floor,
             "border_mode": "reflect",
+            "drive_normalise": drive,
         },
     )
 
@@ -208,6 +212,40 @@ def test_contrast_floor_limits_the_gain_of_flat_images():
     assert np.all(contrast_normalise(np.full((2, 784), 73.0), (28, 28), 10.0) == 0.0)
 
 
+def test_drive_normalisation_gives_every_image_the_same_total():
+    # a faint dot, a bright dot and a bright bar: totals differ by 20x without normalisation
+    images = np.zeros((4, 28, 28))
+    images[0, 10, 10] = 20.0
+    images[1, 14, 14] = 255.0
+    images[2, 5:23, 14] = 200.0
+    images[3] = 90.0  # uniform: no response, and none after normalisation
+    images = images.reshape(4, -1)
+    raw = _on_off(gain=1.0).encode(images, (28, 28))
+    assert raw[1].sum() / raw[0].sum() == pytest.approx(255.0 / 20.0)
+    normalised = _on_off(gain=1000.0, drive=True).encode(images, (28, 28))
+    # each image's responses divided by their sum, times the gain (no value reaches 255)
+    assert normalised.max() < 255.0
+    np.testing.assert_allclose(normalised[:3].sum(axis=1), 1000.0, rtol=1e-12)
+    assert np.all(normalised[3] == 0.0)
+    # the pattern is kept: the two dots give the same map, shifted
+    np.testing.assert_allclose(
+        normalised[0].reshape(2, 28, 28)[:, 10, 10], normalised[1].reshape(2, 28, 28)[:, 14, 14]
+    )
+    rows = np.array([[1.0, 3.0, 0.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_array_equal(normalise_drive(rows), [[0.25, 0.75, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_drive_normalised_gain_matches_the_plain_drive():
+    rng = np.random.default_rng(11)
+    images = rng.uniform(0, 255, size=(30, 784)) * rng.uniform(0.02, 0.2, size=(30, 1))
+    encoding = _on_off(gain="match_plain_drive", drive=True).calibrated(images, (28, 28))
+    encoded = encoding.encode(images, (28, 28))
+    assert encoded.sum(axis=1).mean() == pytest.approx(images.sum(axis=1).mean(), rel=1e-9)
+    # the same total for every image (no value clipped here)
+    assert encoding.calibration["clipped_fraction"] == 0.0
+    np.testing.assert_allclose(encoded.sum(axis=1), images.sum(axis=1).mean(), rtol=1e-9)
+
+
 # --------------------------------------------------------------------------------------------
 # the gain rule
 # --------------------------------------------------------------------------------------------
@@ -312,6 +350,10 @@ def test_good_file_and_shipped_files_load(tmp_path):
     assert shipped.parameters["sigma_surround"] == 2.0
     assert shipped.needs_calibration
     assert load_encoding("plain").parameters == {}
+    # drive_normalise may be left out of a file (false); the shipped on_off_drive sets it
+    assert encoding.parameters["drive_normalise"] is False
+    assert shipped.parameters["drive_normalise"] is False
+    assert load_encoding("on_off_drive").parameters["drive_normalise"] is True
 
 
 @pytest.mark.parametrize(
@@ -370,6 +412,13 @@ def test_good_file_and_shipped_files_load(tmp_path):
         (
             {"border_mode": 'border_mode = {value = "constant", source = "s", reason = "r"}'},
             "parameters.border_mode",
+        ),
+        (
+            {
+                "border_mode": 'border_mode = {value = "reflect", source = "s", reason = "r"}\n'
+                'drive_normalise = {value = "yes", source = "s", reason = "r"}'
+            },
+            "parameters.drive_normalise",
         ),
         ({"border_mode": 'border_mode = {value = "reflect", reason = "r"}'}, "'source'"),
         (
