@@ -105,7 +105,9 @@ REPRODUCE_SWEEPS := learning_encodings learning_rates pair_stdp full_epoch full_
 	full_epoch_capozzi_calibrated full_epoch_capozzi_calibrated_4mv target_rate_homeostasis \
 	target_rate_homeostasis_2 target_rate_fashion full_epoch_target_rate \
 	full_epoch_target_rate_fashion target_rate_400 full_epoch_target_rate_400 \
-	three_epochs_target_rate_400
+	three_epochs_target_rate_400 pair_fashion_screen pair_fashion_drive \
+	full_epoch_pair_fashion_2x_nu full_epoch_capozzi_target_rate \
+	full_epoch_capozzi_target_rate_2
 
 reproduce-sweeps: data-all
 	set -e; for sweep in $(REPRODUCE_SWEEPS); do \
