@@ -239,14 +239,11 @@ class TestStandalone:
         runtime, runtime_state, _ = run_phase(
             _runtime_engine(variant, 784, 12), "train", images, **kwargs
         )
-        # the program ran with the rewritten thresholders and inhibitory state update
-        # (diehl_cook.simulation.source_patches)
+        # the program ran with the rewritten thresholders (diehl_cook.simulation.source_patches)
         code_objects = engine._project.directory / "code_objects"
         for layer in ("input", "exc", "inh"):
             source = (code_objects / f"{layer}_spike_thresholder_codeobject.cpp").read_text()
             assert "by blocks of 8 neurons" in source
-        source = (code_objects / "inh_stateupdater_codeobject.cpp").read_text()
-        assert "v = not_refractory ? (_v) : v;" in source
         assert standalone.retries[2] >= 1 and standalone.intensity[2] > 2.0
         np.testing.assert_array_equal(standalone.retries, runtime.retries)
         np.testing.assert_array_equal(standalone.exc_counts, runtime.exc_counts)

@@ -20,7 +20,6 @@ __all__ = [
     "patch_spike_queue",
     "read_cpu_clock_once",
     "search_thresholds_by_blocks",
-    "select_refractory_branches",
     "serialise_synaptic_operations",
 ]
 
@@ -294,62 +293,6 @@ def search_thresholds_by_blocks(directory):
     return changed
 
 
-#: A state updater's assignment that Brian2 guards for ``(unless refractory)``: an
-#: if/else on ``not_refractory`` with one assignment in each branch, or an if alone.
-_REFRACTORY_IF_ELSE = re.compile(
-    r"^(?P<indent> +)if\(!not_refractory\)\n"
-    r"(?P=indent)    (?P<variable>\w+) = (?P<refractory>[^\n;]*);\n"
-    r"(?P=indent)else ?\n"
-    r"(?P=indent)    (?P=variable) = (?P<integrating>[^\n;]*);\n",
-    re.MULTILINE,
-)
-_REFRACTORY_IF = re.compile(
-    r"^(?P<indent> +)if\(not_refractory\)\n"
-    r"(?P=indent)    (?P<variable>\w+) = (?P<integrating>[^\n;]*);\n",
-    re.MULTILINE,
-)
-
-
-def select_refractory_branches(directory):
-    """Write the ``(unless refractory)`` branches of the state updaters as selections.
-
-    For a variable integrated ``(unless refractory)`` (the inhibitory membrane), Brian2
-    guards its update with ``if(!not_refractory) ... else ...``.  The branch keeps GCC from
-    vectorising the loop, so each neuron's ``exp`` is a scalar call: about 6% of the
-    program's ``perf`` samples in a 100-neuron training phase here.  As
-    ``x = not_refractory ? integrating : refractory`` both values are computed and one is
-    kept, which the compiler vectorises; the kept value is the one the branch chose.  The
-    vectorised ``exp`` (glibc's libmvec, as the excitatory state updater already uses) may
-    differ from the scalar one in the last bit.  Call after
-    ``device.build(compile=False)``.
-
-    Parameters
-    ----------
-    directory : pathlib.Path
-        The generated project.
-
-    Returns
-    -------
-    list of str
-        The code objects changed.
-    """
-    changed = []
-    for path in sorted((Path(directory) / "code_objects").glob("*_stateupdater_codeobject.cpp")):
-        source = path.read_text()
-        patched = _REFRACTORY_IF_ELSE.sub(
-            r"\g<indent>\g<variable> = not_refractory ? (\g<integrating>) : (\g<refractory>);\n",
-            source,
-        )
-        patched = _REFRACTORY_IF.sub(
-            r"\g<indent>\g<variable> = not_refractory ? (\g<integrating>) : \g<variable>;\n",
-            patched,
-        )
-        if patched != source:
-            path.write_text(patched)
-            changed.append(path.stem)
-    return changed
-
-
 def patch_generated_project(directory, runs_of_equal_delay):
     """Apply every source change of this module to a generated project.
 
@@ -366,11 +309,10 @@ def patch_generated_project(directory, runs_of_equal_delay):
     -------
     dict of str to object
         What each change did: ``network.cpp`` and ``spikequeue.h`` changed (bool), and the
-        thresholders and state updaters changed (lists of code object names).
+        thresholders changed (a list of code object names).
     """
     return {
         "network.cpp": read_cpu_clock_once(directory),
         "spikequeue.h": patch_spike_queue(directory, runs_of_equal_delay),
         "thresholders": search_thresholds_by_blocks(directory),
-        "state_updaters": select_refractory_branches(directory),
     }
