@@ -244,6 +244,13 @@ class TestStandalone:
         for layer in ("input", "exc", "inh"):
             source = (code_objects / f"{layer}_spike_thresholder_codeobject.cpp").read_text()
             assert "by blocks of 8 neurons" in source
+        # ... the synaptic events' exp without the underflow path, the time constants' cached
+        assert (
+            "_diehl_cook_exp(" in (code_objects / "input_to_exc_post_codeobject.cpp").read_text()
+        )
+        for layer in ("exc", "inh"):
+            source = (code_objects / f"{layer}_stateupdater_codeobject.cpp").read_text()
+            assert "cache_constant_exps" in source
         assert standalone.retries[2] >= 1 and standalone.intensity[2] > 2.0
         np.testing.assert_array_equal(standalone.retries, runtime.retries)
         np.testing.assert_array_equal(standalone.exc_counts, runtime.exc_counts)
