@@ -275,24 +275,24 @@ def search_thresholds_by_blocks(directory):
     list of str
         The code objects changed.
     """
-    changed = []
-    for path in sorted((Path(directory) / "code_objects").glob("*_thresholder_codeobject.cpp")):
-        source = path.read_text()
-        match = _THRESHOLD_LOOP.search(source)
-        if match is None or len(_THRESHOLD_LOOP.findall(source)) != 1:
-            continue
-        body_lines = match["body"].splitlines()
-        if any("rand" in line or "] =" in line for line in body_lines):
-            continue
-        blocked = _THRESHOLD_LOOP_BY_BLOCKS.format(
-            body=_indented(match["body"]),
-            block_branch=_indented(match["branch"]),
-            tail_body=match["body"],
-            branch=match["branch"],
-        )
-        path.write_text(source[: match.start()] + blocked + source[match.end() :])
-        changed.append(path.stem)
-    return changed
+    return _rewrite_code_objects(directory, _thresholds_by_blocks, "*_thresholder_codeobject.cpp")
+
+
+def _thresholds_by_blocks(source):
+    """``source`` with its threshold loop searched by blocks, or None to keep it."""
+    match = _THRESHOLD_LOOP.search(source)
+    if match is None or len(_THRESHOLD_LOOP.findall(source)) != 1:
+        return None
+    body_lines = match["body"].splitlines()
+    if any("rand" in line or "] =" in line for line in body_lines):
+        return None
+    blocked = _THRESHOLD_LOOP_BY_BLOCKS.format(
+        body=_indented(match["body"]),
+        block_branch=_indented(match["branch"]),
+        tail_body=match["body"],
+        branch=match["branch"],
+    )
+    return source[: match.start()] + blocked + source[match.end() :]
 
 
 #: A call of the C library's ``exp`` (not of ``_exp``, ``std::exp`` or a method ``.exp``).
@@ -337,18 +337,19 @@ def skip_underflowing_exps(directory):
     list of str
         The code objects changed.
     """
-    changed = []
-    for path in sorted((Path(directory) / "code_objects").glob("*.cpp")):
-        source = path.read_text()
-        if "_spiking_synapses" not in source or not _FIRST_RUN_FUNCTION.search(source):
-            continue
-        rewritten = _EXP_CALL.sub("_diehl_cook_exp(", source)
-        if rewritten == source:
-            continue
-        first_function = _FIRST_RUN_FUNCTION.search(rewritten).start()
-        path.write_text(rewritten[:first_function] + _EXP_OR_ZERO + rewritten[first_function:])
-        changed.append(path.stem)
-    return changed
+    return _rewrite_code_objects(directory, _exps_without_underflow)
+
+
+def _exps_without_underflow(source):
+    """``source`` with the ``exp`` calls of its functions skipping underflow, or None."""
+    first_function = _FIRST_RUN_FUNCTION.search(source)
+    if "_spiking_synapses" not in source or first_function is None:
+        return None
+    functions = source[first_function.start() :]
+    rewritten = _EXP_CALL.sub("_diehl_cook_exp(", functions)
+    if rewritten == functions:
+        return None
+    return source[: first_function.start()] + _EXP_OR_ZERO + rewritten
 
 
 #: A loop-invariant ``exp`` of Brian2's scalar code, e.g.
@@ -400,21 +401,46 @@ def cache_constant_exps(directory):
     list of str
         The code objects changed.
     """
+    return _rewrite_code_objects(directory, _constant_exps_cached)
+
+
+def _constant_exps_cached(source):
+    """``source`` with its ``exp`` of ``dt`` and literal constants cached, or None."""
+    if "const double dt = _ptr_array_defaultclock_dt[0];" not in source:
+        return None
+    literals = {match["name"] for match in _LITERAL_CONSTANT.finditer(source)} | {"dt"}
+
+    def cached(match):
+        if not set(_NAME.findall(match["argument"])) <= literals:
+            return match[0]
+        return _CACHED_EXP.format(name=match["name"], argument=match["argument"])
+
+    return _CONSTANT_EXP.sub(cached, source)
+
+
+def _rewrite_code_objects(directory, rewrite, pattern="*.cpp"):
+    """Apply ``rewrite`` to the code objects of a generated project.
+
+    Parameters
+    ----------
+    directory : pathlib.Path
+        The generated project.
+    rewrite : callable
+        Takes a code object's source (str) and returns the new source, or None (or the
+        same source) to keep it.
+    pattern : str
+        The code objects' file names (a glob under ``code_objects/``).
+
+    Returns
+    -------
+    list of str
+        The code objects changed, in file name order.
+    """
     changed = []
-    for path in sorted((Path(directory) / "code_objects").glob("*.cpp")):
+    for path in sorted((Path(directory) / "code_objects").glob(pattern)):
         source = path.read_text()
-        if "const double dt = _ptr_array_defaultclock_dt[0];" not in source:
-            continue
-        literals = {match["name"] for match in _LITERAL_CONSTANT.finditer(source)}
-
-        def cached(match, literals=literals):
-            names = set(_NAME.findall(match["argument"]))
-            if not names <= literals | {"dt"}:
-                return match[0]
-            return _CACHED_EXP.format(name=match["name"], argument=match["argument"])
-
-        rewritten = _CONSTANT_EXP.sub(cached, source)
-        if rewritten != source:
+        rewritten = rewrite(source)
+        if rewritten is not None and rewritten != source:
             path.write_text(rewritten)
             changed.append(path.stem)
     return changed
