@@ -11,6 +11,7 @@ __all__ = [
     "UNASSIGNED",
     "accuracy",
     "assign_labels",
+    "class_proportions",
     "class_scores",
     "confusion_matrix",
     "interval_assignments",
@@ -135,7 +136,43 @@ def interval_assignments(counts, labels, n_classes, interval):
     return np.argmax(rates, axis=0)
 
 
-def class_scores(counts, assignments, n_classes):
+def class_proportions(counts, labels, n_classes):
+    """Each neuron's share of its mean responses per class (BindsNET's ``proportions``).
+
+    The labelling pass's mean count per class (the rates that :func:`assign_labels` takes
+    the argmax of), divided by their sum over the classes, so that a neuron's shares sum
+    to 1.  A neuron that never fired gets 0 for every class.  Classes absent from
+    ``labels`` get 0.
+
+    Parameters
+    ----------
+    counts : array_like, shape (n_presentations, n_neurons)
+        Spike counts per presentation (labelling pass).
+    labels : array_like, shape (n_presentations,)
+        Class of each presentation, 0 ... n_classes - 1.
+    n_classes : int
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_neurons, n_classes)
+        Shares (dimensionless, 0-1).
+
+    Examples
+    --------
+    >>> class_proportions([[3, 0], [1, 0], [1, 0]], [0, 1, 1], 2)
+    array([[0.75, 0.25],
+           [0.  , 0.  ]])
+    """
+    counts = _check_counts(counts)
+    labels = np.asarray(labels)
+    if len(labels) != len(counts):
+        raise ValueError(f"{len(labels)} labels for {len(counts)} presentations")
+    means = _class_mean_counts(counts, labels, n_classes, 0.0).T
+    totals = means.sum(axis=1, keepdims=True)
+    return np.divide(means, totals, out=np.zeros_like(means), where=totals > 0)
+
+
+def class_scores(counts, assignments, n_classes, proportions=None):
     """Mean spike count of the neurons assigned to each class, per presentation.
 
     Parameters
@@ -143,6 +180,10 @@ def class_scores(counts, assignments, n_classes):
     counts : array_like, shape (n_presentations, n_neurons)
     assignments : array_like, shape (n_neurons,)
     n_classes : int
+    proportions : array_like, shape (n_neurons, n_classes), optional
+        When given (:func:`class_proportions`), each assigned neuron's count is weighted by
+        its share for the class before the mean: BindsNET's ``proportion_weighting``
+        readout.  Default: None, Diehl & Cook's vote (BindsNET's ``all_activity``).
 
     Returns
     -------
@@ -155,17 +196,28 @@ def class_scores(counts, assignments, n_classes):
         raise ValueError(
             f"{assignments.shape} assignments for {counts.shape[1]} neurons in the counts"
         )
+    if proportions is not None:
+        proportions = np.asarray(proportions, dtype=float)
+        if proportions.shape != (counts.shape[1], n_classes):
+            raise ValueError(
+                f"proportions of shape {proportions.shape} for {counts.shape[1]} neurons "
+                f"and {n_classes} classes (expected {(counts.shape[1], n_classes)})"
+            )
     scores = np.full((len(counts), n_classes), -np.inf)
     for class_index in range(n_classes):
         members = assignments == class_index
         if members.any():
-            scores[:, class_index] = counts[:, members].mean(axis=1)
+            member_counts = counts[:, members]
+            if proportions is not None:
+                member_counts = member_counts * proportions[members, class_index]
+            scores[:, class_index] = member_counts.mean(axis=1)
     return scores
 
 
-def predict(counts, assignments, n_classes):
+def predict(counts, assignments, n_classes, proportions=None):
     """Predict the class of each presentation (argmax of :func:`class_scores`).
 
+    ``proportions`` (:func:`class_proportions`) selects the proportion-weighted readout.
     Ties go to the lowest class.
 
     Examples
@@ -173,7 +225,7 @@ def predict(counts, assignments, n_classes):
     >>> predict([[3, 0, 1], [0, 4, 0]], [0, 1, -1], 2)
     array([0, 1])
     """
-    return np.argmax(class_scores(counts, assignments, n_classes), axis=1)
+    return np.argmax(class_scores(counts, assignments, n_classes, proportions), axis=1)
 
 
 def accuracy(true_labels, predicted_labels):

@@ -32,6 +32,7 @@ from .experiment import Experiment
 from .labelling import (
     accuracy,
     assign_labels,
+    class_proportions,
     confusion_matrix,
     interval_assignments,
     predict,
@@ -428,10 +429,14 @@ def _evaluate(run_dir, engine):
     folder.write_predictions(predictions, labels.astype(np.int64))
     folder.write_confusion_matrix(matrix)
     study = _study_labelling(folder, run_config, records.exc_counts, labels, n_classes)
+    weighted = _proportion_weighting_accuracy(
+        folder, records.exc_counts, labels, assignments, n_classes
+    )
     metrics = folder.update_metrics(
         {
             "test": {
                 "accuracy": accuracy(labels, predictions),
+                **({"accuracy_proportion_weighting": weighted} if weighted is not None else {}),
                 "n_images": len(labels),
                 "mean_exc_spikes": float(records.exc_counts.sum(axis=1).mean()),
                 "retry_fraction": float((records.retries > 0).mean()),
@@ -442,6 +447,25 @@ def _evaluate(run_dir, engine):
     )
     _drop_checkpoints(folder, "test")
     return metrics
+
+
+def _proportion_weighting_accuracy(folder, test_counts, test_labels, assignments, n_classes):
+    """Test accuracy of BindsNET's proportion-weighted readout; None without label records.
+
+    The same labels as Diehl & Cook's vote (``assignments``), each neuron's count weighted by
+    its share of the labelling pass's responses for the class
+    (:func:`~diehl_cook.labelling.class_proportions`).  Reported beside ``test.accuracy``,
+    which stays Diehl & Cook's vote.
+    """
+    try:
+        label_records = folder.read_phase_records("label", required=("exc_counts", "labels"))
+    except (FileNotFoundError, ValueError):  # a run labelled before the records were kept
+        return None
+    proportions = class_proportions(
+        label_records["exc_counts"], label_records["labels"], n_classes
+    )
+    predicted = predict(test_counts, assignments, n_classes, proportions)
+    return accuracy(test_labels, predicted)
 
 
 def _study_labelling(folder, run_config, test_counts, test_labels, n_classes):

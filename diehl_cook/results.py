@@ -113,9 +113,14 @@ def _table1_row(experiment, metrics, dataset, n_exc, kept):
         else f"; scored as the study: {_accuracy_text(study_scoring['accuracy'])} on the "
         f"first {study_scoring['n_images']:,}"
     )
+    weighted = metrics["test"].get("accuracy_proportion_weighting")
+    proportion_weighting = (
+        "" if weighted is None else f"; proportion weighting: {_accuracy_text(weighted)}"
+    )
     return (
         f"| {experiment.description}{' (kept)' if kept else ''} | "
-        f"**{_accuracy_text(metrics['test']['accuracy'])}**{scored_as_study} | "
+        f"**{_accuracy_text(metrics['test']['accuracy'])}**{proportion_weighting}"
+        f"{scored_as_study} | "
         f"{100 * experiment.target:.0f} % | "
         f"{'' if study is None else f'{100 * study:.0f} %'} | "
         + ("" if diehl_cook is None else f"{100 * diehl_cook[1]:.1f} % ({diehl_cook[0]} pass)")
@@ -271,7 +276,9 @@ def write_results(runs_dir, results_dir, experiments=EXPERIMENTS, window=5000, n
             "The study: Capozzi et al. (72 % MNIST, 46 % Fashion-MNIST, 9 % CIFAR-10). Diehl & "
             "Cook (2015): 82.9 % with 100 neurons after one pass, 87.0 % with 400 after three "
             "passes (`../shared/reference/diehl-cook-reference.md` section 6). Labels come "
-            "from a frozen pass over the training images; accuracy is on the whole test set.",
+            "from a frozen pass over the training images; accuracy is on the whole test set, "
+            "by Diehl & Cook's vote (in bold) and, where the run has it, by BindsNET's "
+            "proportion weighting of the same labels (`test.accuracy_proportion_weighting`).",
             "",
             f"Train, label and test of the {len(found)} experiments regenerated from their "
             f"run folders took {total_s / 60:.1f} min of wall time in all, from their "

@@ -252,6 +252,7 @@ def run_point(config, run_dir, values):
         **values,
         "point": folder.name,
         "accuracy": metrics["test"]["accuracy"],
+        "accuracy_proportion_weighting": metrics["test"].get("accuracy_proportion_weighting"),
         **_information_means(folder),
         "run_wall_time_s": sum(
             metrics.get(phase, {}).get("wall_time_s", 0.0) for phase in ("train", "label", "test")
@@ -390,6 +391,7 @@ def write_summary(sweep, result):
     columns = [
         *sweep.axes,
         "accuracy",
+        "accuracy_proportion_weighting",
         "mean_output_entropy_bits",
         "mean_class_information_bits",
         "n_neurons_with_class_information",

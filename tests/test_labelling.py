@@ -7,6 +7,7 @@ from diehl_cook.labelling import (
     UNASSIGNED,
     accuracy,
     assign_labels,
+    class_proportions,
     class_scores,
     confusion_matrix,
     interval_assignments,
@@ -128,6 +129,49 @@ def test_predict_known_answer():
         [0, 0, 3, 3, 0],  # (0, 3, 3): tie -> 1
     ]
     np.testing.assert_array_equal(predict(counts, assignments, 3), [0, 1, 2, 0, 0, 1])
+
+
+def test_class_proportions_known_answer():
+    labels = [0, 0, 1, 2]
+    counts = np.array(
+        [
+            [2, 0, 1],
+            [4, 0, 1],
+            [1, 0, 2],
+            [0, 0, 4],
+        ]
+    )
+    # neuron 0: class means (3, 1, 0); neuron 1 never fires; neuron 2: (1, 2, 4).
+    # Class 3 has no presentation: share 0 for every neuron.
+    expected = [[0.75, 0.25, 0, 0], [0, 0, 0, 0], [1 / 7, 2 / 7, 4 / 7, 0]]
+    proportions = class_proportions(counts, labels, 4)
+    np.testing.assert_allclose(proportions, expected, rtol=0, atol=1e-15)
+    # the shares' argmax is Diehl & Cook's label wherever a neuron fired
+    np.testing.assert_array_equal(assign_labels(counts, labels, 4), [0, UNASSIGNED, 2])
+
+
+def test_proportion_weighting_outvotes_an_unselective_neuron():
+    # neuron 0 answered both classes equally (label 0 by the tie rule, share 0.5 for it);
+    # neuron 1 only class 1 (share 1).  A test image with counts (3, 2): Diehl & Cook's vote
+    # gives class 0 (3 > 2), the weighted readout class 1 (3 * 0.5 = 1.5 < 2 * 1).
+    label_counts, label_labels = [[1, 0], [1, 2]], [0, 1]
+    assignments = assign_labels(label_counts, label_labels, 2)
+    proportions = class_proportions(label_counts, label_labels, 2)
+    np.testing.assert_array_equal(assignments, [0, 1])
+    np.testing.assert_array_equal(proportions, [[0.5, 0.5], [0.0, 1.0]])
+    test_counts = [[3, 2], [4, 1]]
+    np.testing.assert_array_equal(
+        class_scores(test_counts, assignments, 2, proportions), [[1.5, 2.0], [2.0, 1.0]]
+    )
+    np.testing.assert_array_equal(predict(test_counts, assignments, 2), [0, 0])
+    np.testing.assert_array_equal(predict(test_counts, assignments, 2, proportions), [1, 0])
+
+
+def test_proportions_of_the_wrong_shape_are_refused():
+    with pytest.raises(ValueError, match=r"proportions of shape \(2, 3\) for 2 neurons and 2"):
+        class_scores([[1, 2]], [0, 1], 2, np.ones((2, 3)))
+    with pytest.raises(ValueError, match="2 labels for 3 presentations"):
+        class_proportions(np.ones((3, 2)), [0, 1], 2)
 
 
 def test_class_without_neurons_never_wins():

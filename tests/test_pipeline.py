@@ -13,7 +13,12 @@ from diehl_cook.analysis import analyze_run
 from diehl_cook.config import load_config
 from diehl_cook.encodings import load_encoding
 from diehl_cook.errors import ConfigError, ParameterError
-from diehl_cook.labelling import accuracy, interval_assignments, predict
+from diehl_cook.labelling import (
+    accuracy,
+    class_proportions,
+    interval_assignments,
+    predict,
+)
 from diehl_cook.model import load_parameters, load_variant, shipped_equations_dir
 from diehl_cook.pipeline import run
 from diehl_cook.run_folder import RunFolder
@@ -72,6 +77,15 @@ def test_plain_run_records_784_inputs_and_learning_counts(tmp_path):
     scored = predict(test["exc_counts"][:4], assignments, 10)
     assert metrics["test"]["study_labelling"]["accuracy"] == accuracy(test["labels"][:4], scored)
     assert metrics["test"]["study_labelling"]["n_images"] == 4
+    # the proportion-weighted readout: the labels of assignments.npz, shares of label.npz
+    label = folder.read_phase_records("label")
+    weighted = predict(
+        test["exc_counts"],
+        folder.read_assignments(),
+        10,
+        class_proportions(label["exc_counts"], label["labels"], 10),
+    )
+    assert metrics["test"]["accuracy_proportion_weighting"] == accuracy(test["labels"], weighted)
     learning = metrics["learning"]
     assert learning["n_exc"] == 8
     assert learning["n_presentations"] == 6

@@ -108,6 +108,12 @@ def test_an_experiment_without_its_run_folder_keeps_its_earlier_results(tmp_path
     write_results(tmp_path / "runs", tmp_path / "results", window=4)
     readme = (tmp_path / "results" / "README.md").read_text()
     assert "**25.00 %**; scored as the study: 12.50 % on the first 3,300 |" in readme
+    # and so does the proportion-weighted readout
+    summary["test"]["accuracy_proportion_weighting"] = 0.375
+    summary_path.write_text(json.dumps(summary))
+    write_results(tmp_path / "runs", tmp_path / "results", window=4)
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "**25.00 %**; proportion weighting: 37.50 %; scored as the study: 12.50 %" in readme
     assert "The 1 rows marked (kept)" in readme and "## Table 2" in readme
     assert (tmp_path / "results" / "mnist" / "table2.md").read_text() == "# Table 2\n\nrows\n"
     # a study-form table in the kept folder is shown under its experiment

@@ -83,7 +83,9 @@ def test_tiny_sweep_runs_every_point_then_reruns_without_work(tmp_path, local_cl
     assert result.failures == {} and sorted(result.ran) == sorted(p.name for p in sweep.points)
     assert len(result.rows) == 4
     lines = (sweep.folder / "summary.csv").read_text().splitlines()
-    assert lines[0].startswith("model.n_exc,simulation.seed,accuracy,")
+    assert lines[0].startswith(
+        "model.n_exc,simulation.seed,accuracy,accuracy_proportion_weighting,"
+    )
     assert len(lines) == 5
     assert (sweep.folder / "summary.png").is_file()
     for point in sweep.points:
@@ -91,6 +93,10 @@ def test_tiny_sweep_runs_every_point_then_reruns_without_work(tmp_path, local_cl
         row = folder.read_sweep_point()
         metrics = folder.read_metrics()
         assert row["accuracy"] == metrics["test"]["accuracy"]
+        assert (
+            row["accuracy_proportion_weighting"]
+            == metrics["test"]["accuracy_proportion_weighting"]
+        )
         assert metrics["n_exc"] == point.values["model.n_exc"]
     # the same sweep again: every point is finished, no cluster work at all
     again = run_sweep(load_sweep(sweep.path), progress=False)
