@@ -30,6 +30,14 @@ def _check_counts(counts, name="counts"):
     return counts
 
 
+def _check_labels(labels, counts):
+    """Return ``labels`` as an array, one per presentation of ``counts``."""
+    labels = np.asarray(labels)
+    if len(labels) != len(counts):
+        raise ValueError(f"{len(labels)} labels for {len(counts)} presentations")
+    return labels
+
+
 def _class_mean_counts(counts, labels, n_classes, absent):
     """Return each neuron's mean count per class, shape (n_classes, n_neurons).
 
@@ -67,9 +75,7 @@ def assign_labels(counts, labels, n_classes):
     array([ 0,  1, -1])
     """
     counts = _check_counts(counts)
-    labels = np.asarray(labels)
-    if len(labels) != len(counts):
-        raise ValueError(f"{len(labels)} labels for {len(counts)} presentations")
+    labels = _check_labels(labels, counts)
     assignments = np.argmax(_class_mean_counts(counts, labels, n_classes, -np.inf), axis=0)
     assignments[counts.sum(axis=0) == 0] = UNASSIGNED
     return assignments
@@ -116,9 +122,7 @@ def interval_assignments(counts, labels, n_classes, interval):
     array([0, 1])
     """
     counts = _check_counts(counts).astype(float)
-    labels = np.asarray(labels)
-    if len(labels) != len(counts):
-        raise ValueError(f"{len(labels)} labels for {len(counts)} presentations")
+    labels = _check_labels(labels, counts)
     if int(interval) != interval or interval < 1:
         raise ValueError(f"interval must be a whole number >= 1, got {interval}")
     update_steps = range(interval, len(counts), interval)
@@ -164,9 +168,7 @@ def class_proportions(counts, labels, n_classes):
            [0.  , 0.  ]])
     """
     counts = _check_counts(counts)
-    labels = np.asarray(labels)
-    if len(labels) != len(counts):
-        raise ValueError(f"{len(labels)} labels for {len(counts)} presentations")
+    labels = _check_labels(labels, counts)
     means = _class_mean_counts(counts, labels, n_classes, 0.0).T
     totals = means.sum(axis=1, keepdims=True)
     return np.divide(means, totals, out=np.zeros_like(means), where=totals > 0)
