@@ -443,3 +443,30 @@ def test_code_without_the_clock_dt_is_left_as_it_is(tmp_path):
     )
     changed, text, _ = _rewrite(tmp_path, "inh_stateupdater_codeobject", loop, cache_constant_exps)
     assert changed == [] and text == _code_object(loop, "inh_stateupdater_codeobject")
+
+
+def test_a_project_without_brian2s_cpu_files_is_left_as_it_is(tmp_path):
+    # the layout of a Brian2CUDA project (docs/gpu_device.md): network.cu, .cu code objects
+    # and a spikequeue.h of another form; nothing is Brian2 2.9's cpp_standalone code
+    from diehl_cook.simulation.source_patches import patch_generated_project
+
+    (tmp_path / "code_objects").mkdir()
+    (tmp_path / "brianlib").mkdir()
+    files = {
+        "network.cu": "void Network::run() {}\n",
+        "code_objects/input_thresholder_codeobject.cu": INPUT_THRESHOLD_LOOP,
+        "brianlib/spikequeue.h": "class CudaSpikeQueue {};\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    changes = patch_generated_project(tmp_path, runs_of_equal_delay=True)
+    assert changes == {
+        "network.cpp": False,
+        "spikequeue.h": False,
+        "thresholders": [],
+        "underflowing exps": [],
+        "constant exps": [],
+    }
+    assert {name: (tmp_path / name).read_text() for name in files} == files
+    (tmp_path / "brianlib" / "spikequeue.h").unlink()
+    assert patch_generated_project(tmp_path, runs_of_equal_delay=False)["spikequeue.h"] is False

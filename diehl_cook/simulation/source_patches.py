@@ -99,9 +99,11 @@ def read_cpu_clock_once(directory):
     Returns
     -------
     bool
-        Whether ``network.cpp`` was changed.
+        Whether ``network.cpp`` was changed (False where the project has none).
     """
     path = Path(directory) / "network.cpp"
+    if not path.is_file():
+        return False  # not a cpp_standalone project (Brian2CUDA writes network.cu)
     source = path.read_text()
     if source.count(_PER_STEP_CPU_CLOCK) != 1 or source.count(_AFTER_LOOP) != 1:
         return False
@@ -191,9 +193,11 @@ def patch_spike_queue(directory, runs_of_equal_delay):
     Returns
     -------
     bool
-        Whether ``brianlib/spikequeue.h`` was changed.
+        Whether ``brianlib/spikequeue.h`` was changed (False where the project has none).
     """
     path = Path(directory) / "brianlib" / "spikequeue.h"
+    if not path.is_file():
+        return False
     source = path.read_text()
     if source.count(_PUSH_PER_SYNAPSE) != 1:
         return False
