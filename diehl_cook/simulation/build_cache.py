@@ -42,10 +42,9 @@ def source_digest(directory):
     Returns
     -------
     str
-        Hex sha256 of the makefile and every ``.cpp``, ``.cu`` and ``.h`` file (by relative
-        path and content; a ``cpp_standalone`` project has no ``.cu`` files, so its digest
-        is what it was before they were included); static arrays are excluded because the
-        program reads them at run time.
+        Hex sha256 of the makefile and every ``.cpp``, ``.cu`` (Brian2CUDA) and ``.h`` file
+        (by relative path and content); static arrays are excluded because the program
+        reads them at run time.
     """
     digest = hashlib.sha256()
     paths = [directory / "makefile"]
