@@ -107,7 +107,8 @@ REPRODUCE_SWEEPS := learning_encodings learning_rates pair_stdp full_epoch full_
 	full_epoch_target_rate_fashion target_rate_400 full_epoch_target_rate_400 \
 	three_epochs_target_rate_400 pair_fashion_screen pair_fashion_drive \
 	full_epoch_pair_fashion_2x_nu full_epoch_capozzi_target_rate \
-	full_epoch_capozzi_target_rate_2
+	full_epoch_capozzi_target_rate_2 two_epochs_pair_fashion full_epoch_pair_fashion_half_nu \
+	full_epoch_pair_fashion_screen full_epoch_pair_fashion_combined three_epochs_target_rate
 
 reproduce-sweeps: data-all
 	set -e; for sweep in $(REPRODUCE_SWEEPS); do \
